@@ -1,0 +1,316 @@
+"""The embedded store: the graph in memory as a networkx MultiDiGraph, persisted in SQLite.
+
+SQLite is the durable copy (domain properties plus bookkeeping: source, sync tags,
+first_seen, last_seen); the networkx graph holds the domain view the engine reads:
+node attributes are ``label`` plus domain properties, each edge is keyed by its
+relationship type and carries its domain properties. A write goes to SQLite in one
+transaction first and reaches the in-memory graph only after it commits, so a
+failed batch leaves both as they were. One process owns a file at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from nhigraph.errors import StoreError
+from nhigraph.graph.store import (
+    Batch,
+    GraphStats,
+    StoredNode,
+    StoredRel,
+    SyncRun,
+    WriteSummary,
+    check_batch,
+    referenced_ids,
+)
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS node (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    props TEXT NOT NULL,
+    source TEXT NOT NULL,
+    sync_tenant TEXT NOT NULL,
+    sync_run TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rel (
+    start TEXT NOT NULL,
+    type TEXT NOT NULL,
+    "end" TEXT NOT NULL,
+    props TEXT NOT NULL,
+    source TEXT NOT NULL,
+    sync_tenant TEXT NOT NULL,
+    sync_run TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (start, type, "end")
+) WITHOUT ROWID;
+"""
+
+_UPSERT_NODE = """
+INSERT INTO node (id, label, props, source, sync_tenant, sync_run, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    label = excluded.label, props = excluded.props, source = excluded.source,
+    sync_tenant = excluded.sync_tenant, sync_run = excluded.sync_run,
+    last_seen = excluded.last_seen
+"""
+
+_UPSERT_REL = """
+INSERT INTO rel (start, type, "end", props, source, sync_tenant, sync_run, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (start, type, "end") DO UPDATE SET
+    props = excluded.props, source = excluded.source, sync_tenant = excluded.sync_tenant,
+    sync_run = excluded.sync_run, last_seen = excluded.last_seen
+"""
+
+_EMPTY = "{}"
+
+
+def _dumps(props: Mapping[str, Any]) -> str:
+    return json.dumps(props, sort_keys=True, separators=(",", ":")) if props else _EMPTY
+
+
+def _loads(text: str) -> dict[str, Any]:
+    return {} if text == _EMPTY else dict(json.loads(text))
+
+
+class EmbeddedStore:
+    """networkx in memory, SQLite on disk. Use ``":memory:"`` for a throwaway store."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not an nhigraph store ({exc})") from None
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif row[0] != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema {row[0]}, this nhigraph reads {SCHEMA_VERSION}"
+            )
+        self._graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._load()
+
+    # ------------------------------------------------------------------ reading
+
+    def _load(self) -> None:
+        graph = nx.MultiDiGraph()
+        for node_id, label, props in self._db.execute("SELECT id, label, props FROM node"):
+            graph.add_node(node_id, label=label, **_loads(props))
+        graph.add_edges_from(
+            (start, end, rel_type, _loads(props))
+            for start, rel_type, end, props in self._db.execute(
+                'SELECT start, type, "end", props FROM rel'
+            )
+        )
+        self._graph = graph
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """A read-only view of the domain graph, for the engine."""
+        return self._graph.copy(as_view=True)
+
+    def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
+        nodes = self._graph.nodes
+        return {i: nodes[i]["label"] for i in ids if i in nodes}
+
+    def get_node(self, node_id: str) -> StoredNode | None:
+        row = self._db.execute(
+            "SELECT label, props, source, sync_tenant, sync_run, first_seen, last_seen "
+            "FROM node WHERE id = ?",
+            (node_id,),
+        ).fetchone()
+        return None if row is None else _stored_node(node_id, *row)
+
+    def stats(self) -> GraphStats:
+        nodes = Counter(label for _, label in self._graph.nodes(data="label"))
+        rels = Counter(key for _, _, key in self._graph.edges(keys=True))
+        return GraphStats(nodes=dict(sorted(nodes.items())), rels=dict(sorted(rels.items())))
+
+    def export(self) -> Iterator[StoredNode | StoredRel]:
+        for node_id, *rest in self._db.execute(
+            "SELECT id, label, props, source, sync_tenant, sync_run, first_seen, last_seen "
+            "FROM node ORDER BY id"
+        ):
+            yield _stored_node(node_id, *rest)
+        for start, rel_type, end, props, *book in self._db.execute(
+            'SELECT start, type, "end", props, source, sync_tenant, sync_run, first_seen, '
+            'last_seen FROM rel ORDER BY start, type, "end"'
+        ):
+            yield StoredRel(rel_type, start, end, {**_loads(props), **_bookkeeping(*book)})
+
+    # ------------------------------------------------------------------ writing
+
+    def upsert(self, batch: Batch, run: SyncRun) -> WriteSummary:
+        """Write ``batch`` in one SQLite transaction, then into memory. O(batch size)."""
+        ids = {n.id for n in batch.nodes} | referenced_ids(batch)
+        check_batch(batch, self.labels_of(ids))
+        graph = self._graph
+        summary = WriteSummary()
+        node_changes = []
+        node_rows = []
+        book = (batch.source, batch.tenant, run.id, run.at, run.at)
+        for node in batch.nodes:
+            props = dict(node.props)
+            if node.id not in graph:
+                summary.nodes_added += 1
+                node_changes.append((node.id, node.label, props))
+            else:
+                current = graph.nodes[node.id]
+                if len(current) == len(props) + 1 and all(
+                    current.get(k, _MISSING) == v for k, v in props.items()
+                ):
+                    summary.nodes_unchanged += 1
+                else:
+                    summary.nodes_updated += 1
+                    node_changes.append((node.id, node.label, props))
+            node_rows.append((node.id, node.label, _dumps(props), *book))
+        rel_changes = []
+        rel_rows = []
+        adjacency = graph.succ
+        for rel in batch.rels:
+            props = dict(rel.props)
+            current_rel = adjacency.get(rel.start, _NO_EDGES).get(rel.end, _NO_EDGES).get(rel.type)
+            if current_rel is None:
+                summary.rels_added += 1
+                rel_changes.append((rel.start, rel.end, rel.type, props))
+            elif current_rel == props:
+                summary.rels_unchanged += 1
+            else:
+                summary.rels_updated += 1
+                rel_changes.append((rel.start, rel.end, rel.type, props))
+            rel_rows.append((rel.start, rel.type, rel.end, _dumps(props), *book))
+        self._write(
+            lambda db: (
+                db.executemany(_UPSERT_NODE, node_rows),
+                db.executemany(_UPSERT_REL, rel_rows),
+            )
+        )
+        try:
+            for node_id, label, props in node_changes:
+                if node_id in graph:
+                    attrs = graph.nodes[node_id]
+                    attrs.clear()
+                    attrs["label"] = label
+                    attrs.update(props)
+                else:
+                    graph.add_node(node_id, label=label, **props)
+            for start, end, rel_type, props in rel_changes:
+                if graph.has_edge(start, end, key=rel_type):
+                    attrs = graph.edges[start, end, rel_type]
+                    attrs.clear()
+                    attrs.update(props)
+                else:
+                    graph.add_edge(start, end, key=rel_type, **props)
+        except BaseException:
+            self._load()  # memory failed after the commit: SQLite is the truth
+            raise
+        return summary
+
+    def cleanup(self, source: str, tenant: str, run: SyncRun) -> WriteSummary:
+        """Remove what ``source``/``tenant`` reported before ``run`` but not in it.
+
+        Relationships of other sources that touch a removed node go with it (a
+        relationship cannot outlive its ends); nothing else of theirs is touched.
+        """
+        stale_nodes = [
+            row[0]
+            for row in self._db.execute(
+                "SELECT id FROM node WHERE source = ? AND sync_tenant = ? AND sync_run <> ?",
+                (source, tenant, run.id),
+            )
+        ]
+        stale_rels = {
+            (start, end, rel_type)
+            for start, rel_type, end in self._db.execute(
+                'SELECT start, type, "end" FROM rel '
+                "WHERE source = ? AND sync_tenant = ? AND sync_run <> ?",
+                (source, tenant, run.id),
+            )
+        }
+        graph = self._graph
+        for node_id in stale_nodes:
+            stale_rels.update(graph.out_edges(node_id, keys=True))
+            stale_rels.update(graph.in_edges(node_id, keys=True))
+        if not stale_nodes and not stale_rels:
+            return WriteSummary()
+        self._write(
+            lambda db: (
+                db.executemany(
+                    'DELETE FROM rel WHERE start = ? AND "end" = ? AND type = ?', stale_rels
+                ),
+                db.executemany("DELETE FROM node WHERE id = ?", ((i,) for i in stale_nodes)),
+            )
+        )
+        try:
+            graph.remove_edges_from(stale_rels)
+            graph.remove_nodes_from(stale_nodes)
+        except BaseException:
+            self._load()
+            raise
+        return WriteSummary(nodes_removed=len(stale_nodes), rels_removed=len(stale_rels))
+
+    def clear(self) -> None:
+        """Delete everything (tests, and starting over)."""
+        self._write(lambda db: (db.execute("DELETE FROM rel"), db.execute("DELETE FROM node")))
+        self._graph = nx.MultiDiGraph()
+
+    def _write(self, work: Any) -> None:
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            work(db)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: write failed, nothing was changed ({exc})") from None
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_MISSING = object()
+_NO_EDGES: dict[str, Any] = {}
+
+
+def _bookkeeping(
+    source: str, sync_tenant: str, sync_run: str, first_seen: str, last_seen: str
+) -> dict[str, str]:
+    return {
+        "source": source,
+        "sync_tenant": sync_tenant,
+        "sync_run": sync_run,
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+    }
+
+
+def _stored_node(node_id: str, label: str, props: str, *book: str) -> StoredNode:
+    return StoredNode(label, node_id, {**_loads(props), **_bookkeeping(*book)})

@@ -1,0 +1,246 @@
+"""The Neo4j store: the same contract as the embedded store, on a Neo4j 5.26 server.
+
+It is the only code that reads ``queries/``; every query is parameterised and
+written with static labels, so each lookup by id is an index seek. A batch is one
+write transaction made of ``UNWIND $rows`` chunks, nodes first, then relationships.
+Timestamps are native Neo4j datetimes in the database and canonical UTC strings
+outside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+
+from nhigraph import queries
+from nhigraph.errors import StoreError
+from nhigraph.graph.model import BOOKKEEPING, DATETIME_FIELDS, Label, RelType, format_utc
+from nhigraph.graph.store import (
+    Batch,
+    GraphStats,
+    StoredNode,
+    StoredRel,
+    SyncRun,
+    WriteSummary,
+    check_batch,
+    referenced_ids,
+)
+
+_FIXED = ["id", *BOOKKEEPING]
+_DATETIME_BOOKKEEPING = frozenset({"first_seen", "last_seen"})
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _node_query(label: str) -> str:
+    return queries.load(f"upsert_{_snake(label)}")
+
+
+def _rel_query(rel_type: str, end_label: str) -> str:
+    if rel_type == RelType.CAN_ACCESS:
+        return queries.load(f"upsert_can_access_{_snake(end_label)}")
+    return queries.load(f"upsert_{rel_type.lower()}")
+
+
+def _parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _to_db(props: Mapping[str, Any], datetime_fields: frozenset[str]) -> dict[str, Any]:
+    return {k: _parse_utc(v) if k in datetime_fields else v for k, v in props.items()}
+
+
+def _from_db(props: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in props.items():
+        if isinstance(value, neo4j.time.DateTime):
+            value = format_utc(value.to_native())
+        out[key] = value
+    return out
+
+
+class Neo4jStore:
+    """A Neo4j server as the store. Creates the id constraints on connect."""
+
+    def __init__(
+        self,
+        uri: str,
+        user: str,
+        password: str,
+        database: str = "neo4j",
+        batch_rows: int = 5000,
+        tx_timeout: float | None = None,
+    ) -> None:
+        self.uri = uri
+        self.tx_timeout = tx_timeout
+        self.database = database
+        self.batch_rows = batch_rows
+        self._driver = GraphDatabase.driver(uri, auth=(user, password))
+        try:
+            self._driver.verify_connectivity()
+            with self._session() as session:
+                for statement in queries.statements("constraints"):
+                    session.run(statement).consume()
+        except AuthError:
+            self._driver.close()
+            raise StoreError(f"Neo4j at {uri}: authentication failed for user {user!r}") from None
+        except (ServiceUnavailable, OSError) as exc:
+            self._driver.close()
+            raise StoreError(f"Neo4j at {uri} is not reachable ({exc})") from None
+
+    def _session(self) -> neo4j.Session:
+        return self._driver.session(database=self.database)
+
+    # ------------------------------------------------------------------ reading
+
+    def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, str] = {}
+        with self._session() as session:
+            for i in range(0, len(wanted), self.batch_rows):
+                for record in session.run(
+                    queries.load("nodes_by_id"), ids=wanted[i : i + self.batch_rows]
+                ):
+                    found[record["id"]] = record["label"]
+        return found
+
+    def get_node(self, node_id: str) -> StoredNode | None:
+        with self._session() as session:
+            record = session.run(queries.load("nodes_by_id"), ids=[node_id]).single()
+        if record is None:
+            return None
+        props = _from_db(record["props"])
+        props.pop("id", None)
+        return StoredNode(record["label"], record["id"], props)
+
+    def stats(self) -> GraphStats:
+        with self._session() as session:
+            nodes = {r["label"]: r["count"] for r in session.run(queries.load("stats_nodes"))}
+            rels = {r["type"]: r["count"] for r in session.run(queries.load("stats_relationships"))}
+        return GraphStats(nodes=dict(sorted(nodes.items())), rels=dict(sorted(rels.items())))
+
+    def export(self) -> Iterator[StoredNode | StoredRel]:
+        with self._session() as session:
+            for record in session.run(queries.load("export_nodes")):
+                props = _from_db(record["props"])
+                node_id = props.pop("id")
+                yield StoredNode(record["label"], node_id, props)
+            for record in session.run(queries.load("export_relationships")):
+                yield StoredRel(
+                    record["type"], record["start"], record["end"], _from_db(record["props"])
+                )
+
+    # ------------------------------------------------------------------ writing
+
+    def upsert(self, batch: Batch, run: SyncRun) -> WriteSummary:
+        """Write ``batch`` in one transaction of ``UNWIND`` chunks; all or nothing."""
+        ids = {n.id for n in batch.nodes} | referenced_ids(batch)
+        known = self.labels_of(ids)
+        check_batch(batch, known)
+        labels = {**known, **{n.id: n.label for n in batch.nodes}}
+        nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for node in batch.nodes:
+            nodes[node.label].append(
+                {"id": node.id, "props": _to_db(node.props, DATETIME_FIELDS[node.label])}
+            )
+        rels: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for rel in batch.rels:
+            rels[(rel.type, labels[rel.end])].append(
+                {"start": rel.start, "end": rel.end, "props": dict(rel.props)}
+            )
+        seen = _parse_utc(run.at)
+        params: dict[str, Any] = {
+            "book": {
+                "source": batch.source,
+                "sync_tenant": batch.tenant,
+                "sync_run": run.id,
+                "last_seen": seen,
+            },
+            "seen": seen,
+            "fixed": _FIXED,
+        }
+
+        def work(tx: neo4j.Transaction) -> WriteSummary:
+            summary = WriteSummary()
+            for label in Label:  # nodes first, in a fixed order
+                rows = nodes.get(str(label), [])
+                for i in range(0, len(rows), self.batch_rows):
+                    chunk = rows[i : i + self.batch_rows]
+                    rec = tx.run(_node_query(label), {"rows": chunk, **params}).single(strict=True)
+                    summary.nodes_added += rec["added"]
+                    summary.nodes_updated += rec["updated"]
+                    summary.nodes_unchanged += len(chunk) - rec["added"] - rec["updated"]
+            for (rel_type, end_label), rows in sorted(rels.items()):
+                for i in range(0, len(rows), self.batch_rows):
+                    chunk = rows[i : i + self.batch_rows]
+                    query = _rel_query(rel_type, end_label)
+                    rec = tx.run(query, {"rows": chunk, **params}).single(strict=True)
+                    if rec["rows"] != len(chunk):
+                        raise StoreError(
+                            f"Neo4j at {self.uri}: {len(chunk) - rec['rows']} {rel_type} "
+                            "relationships lost an end during the write; nothing was changed"
+                        )
+                    summary.rels_added += rec["added"]
+                    summary.rels_updated += rec["updated"]
+                    summary.rels_unchanged += len(chunk) - rec["added"] - rec["updated"]
+            return summary
+
+        return self._write(work)
+
+    def cleanup(self, source: str, tenant: str, run: SyncRun) -> WriteSummary:
+        """Remove what ``source``/``tenant`` reported before ``run`` but not in it."""
+        params: dict[str, Any] = {"source": source, "tenant": tenant, "run": run.id}
+
+        def work(tx: neo4j.Transaction) -> WriteSummary:
+            rels = tx.run(queries.load("cleanup_relationships"), params).single(strict=True)
+            touching = tx.run(queries.load("cleanup_node_relationships"), params).single(
+                strict=True
+            )
+            nodes = tx.run(queries.load("cleanup_nodes"), params).single(strict=True)
+            return WriteSummary(
+                nodes_removed=nodes["removed"],
+                rels_removed=rels["removed"] + touching["removed"],
+            )
+
+        return self._write(work)
+
+    def clear(self) -> None:
+        """Delete everything (tests, and starting over)."""
+        with self._session() as session:
+            session.run(queries.load("clear")).consume()
+
+    def _write(self, work: Any) -> WriteSummary:
+        """Run ``work`` in one explicit transaction: committed whole, or rolled back."""
+        try:
+            with (
+                self._session() as session,
+                session.begin_transaction(timeout=self.tx_timeout) as tx,
+            ):
+                result: WriteSummary = work(tx)
+                tx.commit()
+                return result
+        except ServiceUnavailable as exc:
+            raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
+        except Neo4jError as exc:
+            raise StoreError(
+                f"Neo4j at {self.uri} refused the write, nothing was changed: "
+                f"{exc.code}: {exc.message}"
+            ) from None
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

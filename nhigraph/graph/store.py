@@ -1,0 +1,222 @@
+"""The store contract: what every graph store (embedded, Neo4j) does, and the rows it takes.
+
+Stores take plain rows that ingest has already validated against ``graph.model``;
+a store re-checks only what it alone can see (references to nodes it holds,
+labels at both ends of a relationship). A batch is written in one transaction:
+a failed batch leaves the store as it was. Nothing here knows about sources or
+file formats, and no store ever receives a secret value.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from nhigraph.errors import StoreError
+from nhigraph.graph.model import BOOKKEEPING, ENDPOINTS, Label, RelType, format_utc
+
+JSONValue = Any  # str | int | float | bool | list[str] as written by model_dump(mode="json")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    """One node: its label, id and domain properties (JSON-form values, no None)."""
+
+    label: str
+    id: str
+    props: Mapping[str, JSONValue]
+
+
+@dataclass(frozen=True, slots=True)
+class RelRow:
+    """One relationship, identified by (type, start, end); props are its domain properties."""
+
+    type: str
+    start: str
+    end: str
+    props: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRun:
+    """One sync run of a source: a tag written on everything it reports, and when it ran."""
+
+    id: str
+    at: str  # canonical UTC timestamp, becomes last_seen (and first_seen of new records)
+
+    @classmethod
+    def start(cls, now: datetime | None = None) -> SyncRun:
+        moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        return cls(id=f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}", at=format_utc(moment))
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one source reported for one tenant (its cleanup scope) in one run."""
+
+    source: str
+    tenant: str
+    nodes: list[NodeRow] = field(default_factory=list)
+    rels: list[RelRow] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class WriteSummary:
+    """Counts of what a write did. 'updated' means domain properties changed."""
+
+    nodes_added: int = 0
+    nodes_updated: int = 0
+    nodes_unchanged: int = 0
+    nodes_removed: int = 0
+    rels_added: int = 0
+    rels_updated: int = 0
+    rels_unchanged: int = 0
+    rels_removed: int = 0
+
+    def __add__(self, other: WriteSummary) -> WriteSummary:
+        return WriteSummary(**{k: getattr(self, k) + getattr(other, k) for k in self.__slots__})
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNode:
+    label: str
+    id: str
+    props: dict[str, JSONValue]  # domain properties and bookkeeping
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRel:
+    type: str
+    start: str
+    end: str
+    props: dict[str, JSONValue]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphStats:
+    nodes: dict[str, int]
+    rels: dict[str, int]
+
+    @property
+    def total_nodes(self) -> int:
+        return sum(self.nodes.values())
+
+    @property
+    def total_rels(self) -> int:
+        return sum(self.rels.values())
+
+
+class Store(Protocol):
+    """The contract both stores pass (tests/test_store_contract.py)."""
+
+    def upsert(self, batch: Batch, run: SyncRun) -> WriteSummary:
+        """Write a batch in one transaction; on any error the store is unchanged."""
+        ...
+
+    def cleanup(self, source: str, tenant: str, run: SyncRun) -> WriteSummary:
+        """Remove what ``source`` reported for ``tenant`` before, but not in, ``run``."""
+        ...
+
+    def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """The label of each of ``ids`` that the store holds."""
+        ...
+
+    def get_node(self, node_id: str) -> StoredNode | None: ...
+
+    def stats(self) -> GraphStats: ...
+
+    def export(self) -> Iterator[StoredNode | StoredRel]:
+        """Every node (ordered by id), then every relationship (by start, type, end)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- shared checks
+
+
+def check_batch(batch: Batch, known_labels: Mapping[str, str]) -> None:
+    """Refuse a batch whose rows are inconsistent, before anything is written.
+
+    ``known_labels`` maps ids the store already holds (that the batch refers to)
+    to their labels. Checks: valid labels and types, no id twice in the batch, no
+    node changing label, every relationship endpoint present with a label its
+    type allows, no relationship twice.
+    """
+    labels: dict[str, str] = {}
+    valid_labels = {str(lbl) for lbl in Label}
+    for i, node in enumerate(batch.nodes):
+        if node.label not in valid_labels:
+            raise StoreError(f"batch node {i} ({node.id}): unknown label {node.label!r}")
+        _check_props(node.props, f"batch node {i} ({node.id})")
+        if node.id in labels:
+            raise StoreError(f"batch node {i}: id {node.id!r} appears twice in the batch")
+        old = known_labels.get(node.id)
+        if old is not None and old != node.label:
+            raise StoreError(
+                f"batch node {i}: {node.id!r} is a {old} in the store, cannot become {node.label}"
+            )
+        labels[node.id] = node.label
+    seen: set[tuple[str, str, str]] = set()
+    for i, rel in enumerate(batch.rels):
+        try:
+            rel_type = RelType(rel.type)
+        except ValueError:
+            raise StoreError(f"batch relationship {i}: unknown type {rel.type!r}") from None
+        if rel.props:
+            _check_props(rel.props, f"batch relationship {i}")
+        key = (rel.type, rel.start, rel.end)
+        if key in seen:
+            raise StoreError(f"batch relationship {i}: {rel.type} {rel.start} -> {rel.end} twice")
+        seen.add(key)
+        allowed_start, allowed_end = ENDPOINTS[rel_type]
+        for end_name, node_id, allowed in (
+            ("start", rel.start, allowed_start),
+            ("end", rel.end, allowed_end),
+        ):
+            label = labels.get(node_id) or known_labels.get(node_id)
+            if label is None:
+                raise StoreError(
+                    f"batch relationship {i}: {rel.type} {end_name} {node_id!r} is not in the "
+                    "batch or the store"
+                )
+            if label not in allowed:
+                raise StoreError(
+                    f"batch relationship {i}: {rel.type} cannot {end_name} at a {label} "
+                    f"({node_id!r})"
+                )
+
+
+_SCALARS = (str, bool, int, float)
+
+
+def _check_props(props: Mapping[str, JSONValue], where: str) -> None:
+    """Property values both stores keep alike: scalars, or lists of strings."""
+    for key, value in props.items():
+        if key in BOOKKEEPING or key in ("id", "label"):
+            raise StoreError(f"{where}: property {key!r} is reserved for the store")
+        if isinstance(value, _SCALARS):
+            continue
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            continue
+        raise StoreError(
+            f"{where}: property {key!r} must be a string, number, boolean or list of strings"
+        )
+
+
+def referenced_ids(batch: Batch) -> set[str]:
+    """Ids the batch's relationships point at that the batch itself does not define."""
+    own = {n.id for n in batch.nodes}
+    refs: set[str] = set()
+    for rel in batch.rels:
+        if rel.start not in own:
+            refs.add(rel.start)
+        if rel.end not in own:
+            refs.add(rel.end)
+    return refs

@@ -1,0 +1,16 @@
+// Upserts :Credential nodes from $rows (maps {id, props}): domain properties are replaced,
+// first_seen is kept, $book (source, sync_tenant, sync_run, last_seen) is set.
+// Returns how many rows were written, how many nodes were added and how many changed.
+UNWIND $rows AS row
+OPTIONAL MATCH (old:Credential {id: row.id})
+WITH row, old IS NULL AS added,
+     old IS NOT NULL AND (
+       any(k IN keys(row.props) WHERE old[k] IS NULL OR old[k] <> row.props[k])
+       OR any(k IN keys(old) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
+     ) AS changed
+MERGE (n:Credential {id: row.id})
+ON CREATE SET n.first_seen = $seen
+WITH n, row, added, changed, n.first_seen AS first_seen
+SET n = row.props
+SET n += $book, n.id = row.id, n.first_seen = first_seen
+RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated

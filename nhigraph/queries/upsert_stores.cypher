@@ -1,0 +1,19 @@
+// Upserts (:DataStore)-[:STORES]->(:Credential) relationships from $rows (maps {start, end, props}):
+// properties are replaced, first_seen is kept, $book is set. Returns how many rows found
+// both ends (the caller refuses the batch when that is fewer than it sent), how many
+// relationships were added and how many changed.
+UNWIND $rows AS row
+MATCH (a:DataStore {id: row.start})
+MATCH (b:Credential {id: row.end})
+OPTIONAL MATCH (a)-[old:STORES]->(b)
+WITH a, b, row, old IS NULL AS added,
+     old IS NOT NULL AND (
+       any(k IN keys(row.props) WHERE old[k] IS NULL OR old[k] <> row.props[k])
+       OR any(k IN keys(old) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
+     ) AS changed
+MERGE (a)-[r:STORES]->(b)
+ON CREATE SET r.first_seen = $seen
+WITH r, row, added, changed, r.first_seen AS first_seen
+SET r = row.props
+SET r += $book, r.first_seen = first_seen
+RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated
