@@ -84,8 +84,8 @@ def _open() -> Store:
 
 def _summary_table(rows: list[tuple[str, WriteSummary]]) -> Table:
     table = Table(title="ingest", title_justify="left")
-    for head in ("file", "records"):
-        table.add_column(head)
+    table.add_column("file", overflow="fold")
+    table.add_column("records")
     for head in ("added", "updated", "unchanged", "removed"):
         table.add_column(head, justify="right")
     for file, s in rows:

@@ -163,11 +163,11 @@ class EmbeddedStore:
         check_batch(batch, self.labels_of(ids))
         graph = self._graph
         summary = WriteSummary()
-        node_changes = []
+        node_changes: list[tuple[str, str, Mapping[str, Any]]] = []
         node_rows = []
         book = (batch.source, batch.tenant, run.id, run.at, run.at)
         for node in batch.nodes:
-            props = dict(node.props)
+            props: Mapping[str, Any] = node.props
             if node.id not in graph:
                 summary.nodes_added += 1
                 node_changes.append((node.id, node.label, props))
@@ -181,20 +181,20 @@ class EmbeddedStore:
                     summary.nodes_updated += 1
                     node_changes.append((node.id, node.label, props))
             node_rows.append((node.id, node.label, _dumps(props), *book))
-        rel_changes = []
+        rel_changes: list[tuple[str, str, str, Mapping[str, Any], bool]] = []
         rel_rows = []
-        adjacency = graph.succ
+        adjacency = graph._succ  # plain dicts: this loop runs once per relationship
         for rel in batch.rels:
-            props = dict(rel.props)
+            props = rel.props
             current_rel = adjacency.get(rel.start, _NO_EDGES).get(rel.end, _NO_EDGES).get(rel.type)
             if current_rel is None:
                 summary.rels_added += 1
-                rel_changes.append((rel.start, rel.end, rel.type, props))
+                rel_changes.append((rel.start, rel.end, rel.type, props, True))
             elif current_rel == props:
                 summary.rels_unchanged += 1
             else:
                 summary.rels_updated += 1
-                rel_changes.append((rel.start, rel.end, rel.type, props))
+                rel_changes.append((rel.start, rel.end, rel.type, props, False))
             rel_rows.append((rel.start, rel.type, rel.end, _dumps(props), *book))
         self._write(
             lambda db: (
@@ -211,13 +211,13 @@ class EmbeddedStore:
                     attrs.update(props)
                 else:
                     graph.add_node(node_id, label=label, **props)
-            for start, end, rel_type, props in rel_changes:
-                if graph.has_edge(start, end, key=rel_type):
+            for start, end, rel_type, props, is_new in rel_changes:
+                if is_new:
+                    graph.add_edge(start, end, key=rel_type, **props)
+                else:
                     attrs = graph.edges[start, end, rel_type]
                     attrs.clear()
                     attrs.update(props)
-                else:
-                    graph.add_edge(start, end, key=rel_type, **props)
         except BaseException:
             self._load()  # memory failed after the commit: SQLite is the truth
             raise

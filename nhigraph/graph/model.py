@@ -185,6 +185,8 @@ def format_utc(value: datetime) -> str:
 
 
 def _to_utc(value: Any) -> Any:
+    if isinstance(value, bool | int | float):
+        raise ValueError("expected an ISO 8601 timestamp such as 2026-01-31T09:00:00Z")
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("timestamp needs a time zone (for example 2026-01-31T09:00:00Z)")
