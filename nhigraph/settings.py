@@ -22,6 +22,9 @@ class Settings(BaseSettings):
 
     store: StoreKind = Field(default=StoreKind.EMBEDDED, description="embedded or neo4j")
     db: Path = Field(default=Path("nhigraph.db"), description="the embedded store's SQLite file")
+    policy: Path | None = Field(
+        default=None, description="a policy YAML overriding the shipped defaults"
+    )
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")

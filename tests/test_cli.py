@@ -183,3 +183,72 @@ def test_a_sheet_ingested_alone_keeps_its_teams_run_after_run(tmp_path: Path) ->
         assert summary["nodes_added"] == summary["nodes_removed"] == 0
         assert summary["rels_added"] == summary["rels_removed"] == 0
     assert runs[0][sheet]["nodes_added"] > 0
+
+
+def test_blast_radius_of_the_offboarded_vendor_and_the_shared_connector(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    nhigraph("--db", db, "ingest", *DEMO)
+    as_of = ("--as-of", "2026-11-29")
+    result = nhigraph(
+        "--db", db, "blast-radius", "--vendor", "inventory:vendor:ledgerly", *as_of, "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    radius = json.loads(result.stdout)
+    assert radius["live_start"] == [
+        "google_workspace:northwind:cred:ledgerly-refresh",
+        "m365:northwind:cred:ledgerly-expense-secret",
+    ]
+    assert [(s["id"], s["access"]) for s in radius["stores"]] == [
+        ("google_workspace:northwind:drive", "read"),
+        ("google_workspace:northwind:drive:shared:brand-assets", "read"),
+        ("google_workspace:northwind:drive:shared:contracts", "read"),
+        ("google_workspace:northwind:gmail", "read"),
+        ("m365:northwind:exchange:mailboxes", "read"),
+        ("m365:northwind:onedrive", "write"),
+        ("m365:northwind:sharepoint:finance", "write"),
+        ("m365:northwind:sharepoint:intranet", "write"),
+    ]
+    assert radius["score"] == 61
+    tree = nhigraph("--db", db, "blast-radius", "--vendor", "inventory:vendor:ledgerly", *as_of)
+    assert tree.returncode == 0, tree.stderr
+    assert "m365:northwind (write)" in tree.stdout
+    assert "m365:northwind:sharepoint:finance  write  restricted  depth 0" in tree.stdout
+    shared = nhigraph("--db", db, "shared-connectors", *as_of, "--json")
+    connectors = {c["integration"]: c for c in json.loads(shared.stdout)}
+    syncbridge = connectors["salesforce:northwind:connected-app:syncbridge"]
+    assert syncbridge["teams"] == [
+        "inventory:team:customer-support",
+        "inventory:team:marketing",
+        "inventory:team:revenue-ops",
+    ]
+    assert [
+        (e["store"], e["effective_access"], e["approved_access"]) for e in syncbridge["excess"]
+    ] == [
+        ("salesforce:northwind:object:Account", "admin", "write"),
+        ("salesforce:northwind:object:Case", "admin", "write"),
+        ("salesforce:northwind:object:Contact", "admin", "write"),
+        ("salesforce:northwind:object:Opportunity", "admin", "write"),
+        ("slack:northwind:files", "read", None),
+        ("slack:northwind:messages:private", "read", None),
+    ]
+    depth = {s["id"]: s["depth"] for s in syncbridge["effective"]["stores"]}
+    assert depth["salesforce:northwind:object:Case"] == 0
+    assert depth["snowflake:northwind:db:ANALYTICS"] == 2
+    assert depth["aws:northwind-prod:secretsmanager"] == 3
+
+
+def test_blast_radius_errors_are_one_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    nhigraph("--db", db, "ingest", *DEMO)
+    unknown = nhigraph("--db", db, "blast-radius", "--integration", "nope:1")
+    assert unknown.stderr.strip() == "nhigraph: error: unknown start ids: nope:1"
+    bad_time = nhigraph(
+        "--db", db, "blast-radius", "--team", "inventory:team:platform", "--as-of", "soon"
+    )
+    assert bad_time.stderr.strip() == (
+        "nhigraph: error: --as-of 'soon': expected an ISO 8601 date or time with a zone, "
+        "e.g. 2026-08-12 or 2026-08-12T09:00:00Z"
+    )
+    assert nhigraph("--db", db, "blast-radius").stderr.strip() == (
+        "nhigraph: error: name a start: --integration, --vendor, --credential or --team"
+    )

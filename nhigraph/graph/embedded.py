@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from nhigraph.errors import StoreError
+from nhigraph.graph.blast import CredentialFacts, Grant, StoreFacts, facts_from_props
 from nhigraph.graph.store import (
     Batch,
     GraphStats,
@@ -154,6 +155,107 @@ class EmbeddedStore:
             'last_seen FROM rel ORDER BY start, type, "end"'
         ):
             yield StoredRel(rel_type, start, end, {**_loads(props), **_bookkeeping(*book)})
+
+    # ------------------------------------------------------------------ engine questions
+    # The ReachView of graph.blast over the in-memory graph: plain dict walks, sorted.
+
+    def _out(self, node: str, rel_type: str) -> list[str]:
+        return sorted(n for n, keys in self._graph._succ[node].items() if rel_type in keys)
+
+    def _in(self, node: str, rel_type: str) -> list[str]:
+        return sorted(n for n, keys in self._graph._pred[node].items() if rel_type in keys)
+
+    def resolve_start(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+        nodes = self._graph._node  # plain dict of attribute dicts
+        found: dict[str, tuple[str, list[str]]] = {}
+        for node_id in ids:
+            if node_id not in nodes:
+                continue
+            label = nodes[node_id]["label"]
+            if label == "Credential":
+                integrations: list[str] = []
+                credentials = [node_id]
+            elif label == "Integration":
+                integrations = [node_id]
+            elif label == "Vendor":
+                integrations = self._out(node_id, "PROVIDES")
+            elif label == "Team":
+                integrations = sorted(
+                    set(self._out(node_id, "OWNS")) | set(self._out(node_id, "USES"))
+                )
+            else:
+                integrations, credentials = [], []
+            if label != "Credential":
+                credentials = sorted(
+                    {c for i in integrations for c in self._out(i, "HAS_CREDENTIAL")}
+                )
+            found[node_id] = (label, credentials)
+        return found
+
+    def credential_facts(self, ids: Collection[str]) -> dict[str, CredentialFacts]:
+        nodes = self._graph._node  # plain dict of attribute dicts
+        facts = {}
+        for node_id in ids:
+            if node_id not in nodes or nodes[node_id]["label"] != "Credential":
+                continue
+            facts[node_id] = facts_from_props(
+                node_id,
+                nodes[node_id],
+                ((i, nodes[i]["status"]) for i in self._in(node_id, "HAS_CREDENTIAL")),
+                (bool(nodes[p]["enabled"]) for p in self._out(node_id, "ACTS_AS")),
+            )
+        return facts
+
+    def grants(self, credentials: Collection[str]) -> list[Grant]:
+        nodes = self._graph._node  # plain dict of attribute dicts
+        succ = self._graph._succ
+        found = []
+        for credential in credentials:
+            for scope in self._out(credential, "GRANTS"):
+                scope_access = nodes[scope]["access"]
+                for target, keys in succ[scope].items():
+                    edge = keys.get("CAN_ACCESS")
+                    if edge is not None:
+                        found.append(
+                            Grant(
+                                credential,
+                                scope,
+                                target,
+                                nodes[target]["label"],
+                                edge.get("access", scope_access),
+                            )
+                        )
+        return sorted(found)
+
+    def tenant_stores(self, tenants: Collection[str]) -> dict[str, list[str]]:
+        return {t: self._out(t, "CONTAINS") for t in tenants if t in self._graph}
+
+    def store_facts(self, stores: Collection[str]) -> dict[str, StoreFacts]:
+        nodes = self._graph._node  # plain dict of attribute dicts
+        return {
+            d: StoreFacts(
+                d,
+                nodes[d]["name"],
+                nodes[d]["classification"],
+                tuple(self._in(d, "CONTAINS")),
+                tuple(self._out(d, "STORES")),
+            )
+            for d in stores
+            if d in nodes
+        }
+
+    def approved_scopes(self, integration: str) -> list[str]:
+        return self._out(integration, "APPROVED_FOR") if integration in self._graph else []
+
+    def team_usage(self) -> dict[str, list[str]]:
+        usage: dict[str, set[str]] = {}
+        for team, label in self._graph.nodes(data="label"):
+            if label != "Team":
+                continue
+            for integration, keys in self._graph._succ[team].items():
+                if "OWNS" in keys or "USES" in keys:
+                    usage.setdefault(integration, set()).add(team)
+        return {i: sorted(teams) for i, teams in sorted(usage.items())}
 
     # ------------------------------------------------------------------ writing
 

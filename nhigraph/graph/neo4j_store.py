@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,8 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from nhigraph import queries
 from nhigraph.errors import StoreError
-from nhigraph.graph.model import BOOKKEEPING, DATETIME_FIELDS, Label, RelType, format_utc
+from nhigraph.graph.blast import CredentialFacts, Grant, StoreFacts, facts_from_props
+from nhigraph.graph.model import BOOKKEEPING, Label, RelType, format_utc
 from nhigraph.graph.store import (
     Batch,
     GraphStats,
@@ -53,10 +54,6 @@ def _rel_query(rel_type: str, end_label: str) -> str:
 
 def _parse_utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _to_db(props: Mapping[str, Any], datetime_fields: frozenset[str]) -> dict[str, Any]:
-    return {k: _parse_utc(v) if k in datetime_fields else v for k, v in props.items()}
 
 
 def _from_db(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -139,6 +136,64 @@ class Neo4jStore:
                     record["type"], record["start"], record["end"], _from_db(record["props"])
                 )
 
+    # ------------------------------------------------------------------ engine questions
+    # The ReachView of graph.blast: one parameterised query per question, sorted here.
+
+    def _rows(self, name: str, **params: Any) -> list[neo4j.Record]:
+        with self._session() as session:
+            return list(session.run(queries.load(name), params))
+
+    def resolve_start(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+        return {
+            r["id"]: (r["label"], sorted(r["credentials"]))
+            for r in self._rows("blast_resolve", ids=list(ids))
+        }
+
+    def credential_facts(self, ids: Collection[str]) -> dict[str, CredentialFacts]:
+        facts = {}
+        for r in self._rows("blast_credentials", ids=list(ids)):
+            props = _from_db(
+                {k: r[k] for k in ("status", "created_at", "expires_at", "revoked_at")}
+            )
+            facts[r["id"]] = facts_from_props(
+                r["id"],
+                {k: v for k, v in props.items() if v is not None},
+                ((i, s) for i, s in r["integrations"]),
+                (bool(e) for e in r["principals"]),
+            )
+        return facts
+
+    def grants(self, credentials: Collection[str]) -> list[Grant]:
+        return sorted(
+            Grant(r["credential"], r["scope"], r["target"], r["target_label"], r["access"])
+            for r in self._rows("blast_grants", ids=list(credentials))
+        )
+
+    def tenant_stores(self, tenants: Collection[str]) -> dict[str, list[str]]:
+        return {
+            r["tenant"]: sorted(r["stores"])
+            for r in self._rows("blast_tenant_stores", ids=list(tenants))
+        }
+
+    def store_facts(self, stores: Collection[str]) -> dict[str, StoreFacts]:
+        return {
+            r["id"]: StoreFacts(
+                r["id"],
+                r["name"],
+                r["classification"],
+                tuple(sorted(r["tenants"])),
+                tuple(sorted(r["stored"])),
+            )
+            for r in self._rows("blast_stores", ids=list(stores))
+        }
+
+    def approved_scopes(self, integration: str) -> list[str]:
+        return sorted(r["scope"] for r in self._rows("approved_scopes", id=integration))
+
+    def team_usage(self) -> dict[str, list[str]]:
+        rows = self._rows("team_usage")
+        return {r["integration"]: sorted(r["teams"]) for r in sorted(rows, key=lambda r: r[0])}
+
     # ------------------------------------------------------------------ writing
 
     def upsert(self, batch: Batch, run: SyncRun) -> WriteSummary:
@@ -149,9 +204,8 @@ class Neo4jStore:
         labels = {**known, **{n.id: n.label for n in batch.nodes}}
         nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for node in batch.nodes:
-            nodes[node.label].append(
-                {"id": node.id, "props": _to_db(node.props, DATETIME_FIELDS[node.label])}
-            )
+            # Timestamps travel as text; the label's upsert query makes them datetimes.
+            nodes[node.label].append({"id": node.id, "props": dict(node.props)})
         rels: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for rel in batch.rels:
             rels[(rel.type, labels[rel.end])].append(

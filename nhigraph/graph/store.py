@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from nhigraph.errors import StoreError
+from nhigraph.graph.blast import ReachView
 from nhigraph.graph.model import BOOKKEEPING, ENDPOINTS, Label, format_utc
 
 JSONValue = Any  # str | int | float | bool | list[str] as written by model_dump(mode="json")
@@ -112,8 +113,9 @@ class GraphStats:
         return sum(self.rels.values())
 
 
-class Store(Protocol):
-    """The contract both stores pass (tests/test_store_contract.py)."""
+class Store(ReachView, Protocol):
+    """The contract both stores pass (tests/test_store_contract.py), and the set
+    questions the blast-radius engine asks (``graph.blast.ReachView``)."""
 
     def upsert(self, batch: Batch, run: SyncRun) -> WriteSummary:
         """Write a batch in one transaction; on any error the store is unchanged."""
@@ -203,8 +205,7 @@ def _refuse_endpoint(
             )
         if label not in allowed:
             raise StoreError(
-                f"batch relationship {i}: {rel.type} cannot {end_name} at a {label} "
-                f"({node_id!r})"
+                f"batch relationship {i}: {rel.type} cannot {end_name} at a {label} ({node_id!r})"
             )
 
 

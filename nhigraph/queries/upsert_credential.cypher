@@ -1,16 +1,26 @@
 // Upserts :Credential nodes from $rows (maps {id, props}): domain properties are replaced,
 // first_seen is kept, $book (source, sync_tenant, sync_run, last_seen) is set.
+// Timestamps arrive as ISO 8601 text and are stored as native datetimes.
 // Returns how many rows were written, how many nodes were added and how many changed.
 UNWIND $rows AS row
+WITH row, row.props AS given
+WITH row, given {
+  .*,
+  created_at: datetime(given.created_at),
+  expires_at: datetime(given.expires_at),
+  last_used_at: datetime(given.last_used_at),
+  last_rotated_at: datetime(given.last_rotated_at),
+  revoked_at: datetime(given.revoked_at)
+} AS props
 OPTIONAL MATCH (old:Credential {id: row.id})
-WITH row, old IS NULL AS added,
+WITH row, props, old IS NULL AS added,
      old IS NOT NULL AND (
-       any(k IN keys(row.props) WHERE old[k] IS NULL OR old[k] <> row.props[k])
-       OR any(k IN keys(old) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
+       any(k IN keys(props) WHERE props[k] IS NOT NULL AND (old[k] IS NULL OR old[k] <> props[k]))
+       OR any(k IN keys(old) WHERE NOT k IN $fixed AND props[k] IS NULL)
      ) AS changed
 MERGE (n:Credential {id: row.id})
 ON CREATE SET n.first_seen = $seen
-WITH n, row, added, changed, n.first_seen AS first_seen
-SET n = row.props
+WITH n, row, props, added, changed, n.first_seen AS first_seen
+SET n = props
 SET n += $book, n.id = row.id, n.first_seen = first_seen
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated

@@ -1,16 +1,22 @@
 // Upserts :Vendor nodes from $rows (maps {id, props}): domain properties are replaced,
 // first_seen is kept, $book (source, sync_tenant, sync_run, last_seen) is set.
+// Timestamps arrive as ISO 8601 text and are stored as native datetimes.
 // Returns how many rows were written, how many nodes were added and how many changed.
 UNWIND $rows AS row
+WITH row, row.props AS given
+WITH row, given {
+  .*,
+  offboarded_at: datetime(given.offboarded_at)
+} AS props
 OPTIONAL MATCH (old:Vendor {id: row.id})
-WITH row, old IS NULL AS added,
+WITH row, props, old IS NULL AS added,
      old IS NOT NULL AND (
-       any(k IN keys(row.props) WHERE old[k] IS NULL OR old[k] <> row.props[k])
-       OR any(k IN keys(old) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
+       any(k IN keys(props) WHERE props[k] IS NOT NULL AND (old[k] IS NULL OR old[k] <> props[k]))
+       OR any(k IN keys(old) WHERE NOT k IN $fixed AND props[k] IS NULL)
      ) AS changed
 MERGE (n:Vendor {id: row.id})
 ON CREATE SET n.first_seen = $seen
-WITH n, row, added, changed, n.first_seen AS first_seen
-SET n = row.props
+WITH n, row, props, added, changed, n.first_seen AS first_seen
+SET n = props
 SET n += $book, n.id = row.id, n.first_seen = first_seen
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated
