@@ -122,7 +122,10 @@ def ingest(
     """Ingest inventory files; each file is one transaction, then its stale records go."""
     from nhigraph.ingest.sync import read_inventories, write_batches
 
-    store = _open()
+    settings = _state.settings()
+    store = open_store(settings)
+    # Neo4j holds a transaction in its heap: large files go in parts (see write_batches).
+    max_records = settings.neo4j_tx_records if settings.store == StoreKind.NEO4J else None
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -144,7 +147,7 @@ def ingest(
                 batch = next(b for f, b in batches if f == file)
                 progress.advance(task, len(batch.nodes) + len(batch.rels))
 
-            write_batches(store, batches, on_file=done)
+            write_batches(store, batches, on_file=done, max_records=max_records)
     finally:
         store.close()
     if as_json:

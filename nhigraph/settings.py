@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr = SecretStr("")
     neo4j_database: str = "neo4j"
     neo4j_batch_rows: int = Field(default=5000, ge=100, le=100_000)
+    neo4j_tx_records: int = Field(
+        default=100_000,
+        ge=1000,
+        description="records per write transaction; a larger file takes several",
+    )
     neo4j_tx_timeout: float | None = Field(
         default=None, gt=0, description="seconds a write transaction may take; none by default"
     )

@@ -12,8 +12,17 @@ import pytest
 from nhigraph.errors import StoreError
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.neo4j_store import Neo4jStore
-from nhigraph.graph.store import Batch, NodeRow, RelRow, StoredNode, SyncRun, WriteSummary
+from nhigraph.graph.store import (
+    Batch,
+    NodeRow,
+    RelRow,
+    StoredNode,
+    SyncRun,
+    WriteSummary,
+    split_batch,
+)
 from nhigraph.ingest.inventory import transform
+from nhigraph.ingest.sync import write_batches
 from tests.conftest import neo4j_password, neo4j_uri
 
 Store = EmbeddedStore | Neo4jStore
@@ -336,3 +345,17 @@ def test_neo4j_keeps_timestamps_as_native_datetimes(neo4j_store: Neo4jStore) -> 
         "ZONED DATETIME NOT NULL",
         "ZONED DATETIME NOT NULL",
     )
+
+
+def test_a_large_batch_written_in_parts_gives_the_same_graph(store: Store, tmp_path: Path) -> None:
+    whole = estate()
+    parts = split_batch(whole, 4)
+    assert [(len(p.nodes), len(p.rels)) for p in parts] == [(4, 0), (4, 0), (1, 3), (0, 4), (0, 3)]
+    results = write_batches(store, [("acme.yaml", whole)], max_records=4)
+    assert results[0].summary == WriteSummary(nodes_added=9, rels_added=10)
+    with EmbeddedStore(tmp_path / "whole.db") as reference:
+        reference.upsert(whole, RUN1)
+        drop = ("first_seen", "last_seen", "sync_run")
+        assert snapshot(store, drop) == snapshot(reference, drop)
+    again = write_batches(store, [("acme.yaml", whole)], max_records=4)
+    assert again[0].summary == WriteSummary(nodes_unchanged=9, rels_unchanged=10)

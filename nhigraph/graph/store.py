@@ -226,6 +226,25 @@ def _check_props(props: Mapping[str, JSONValue], where: str) -> None:
         )
 
 
+def split_batch(batch: Batch, max_records: int | None) -> list[Batch]:
+    """``batch`` as consecutive parts of at most ``max_records`` records, nodes first.
+
+    Written in order, every relationship's ends are in an earlier or the same part, or
+    already in the store, so each part is a valid batch of its own.
+    """
+    records = len(batch.nodes) + len(batch.rels)
+    if max_records is None or records <= max_records:
+        return [batch]
+    parts = []
+    for start in range(0, records, max_records):
+        end = start + max_records
+        nodes = batch.nodes[start:end] if start < len(batch.nodes) else []
+        rel_start = max(0, start - len(batch.nodes))
+        rels = batch.rels[rel_start : max(0, end - len(batch.nodes))]
+        parts.append(Batch(batch.source, batch.tenant, nodes, rels))
+    return parts
+
+
 def referenced_ids(batch: Batch) -> set[str]:
     """Ids the batch's relationships point at that the batch itself does not define."""
     own = {n.id for n in batch.nodes}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nhigraph.errors import InputError
-from nhigraph.graph.store import Batch, Store, SyncRun, WriteSummary
+from nhigraph.graph.store import Batch, Store, SyncRun, WriteSummary, split_batch
 from nhigraph.ingest import inventory
 
 
@@ -81,12 +81,20 @@ def write_batches(
     store: Store,
     batches: Sequence[tuple[str, Batch]],
     on_file: Callable[[str, WriteSummary], None] | None = None,
+    max_records: int | None = None,
 ) -> list[FileResult]:
-    """Upsert each batch in its own run, then clean up that batch's scope."""
+    """Upsert each batch in its own run, then clean up that batch's scope.
+
+    A batch larger than ``max_records`` is written as several transactions; cleanup
+    runs only once they all committed, so a failure part-way deletes nothing and the
+    next run completes the write.
+    """
     results = []
     for file, batch in batches:
         run = SyncRun.start()
-        summary = store.upsert(batch, run)
+        summary = WriteSummary()
+        for part in split_batch(batch, max_records):
+            summary = summary + store.upsert(part, run)
         summary = summary + store.cleanup(batch.source, batch.tenant, run)
         results.append(FileResult(file, batch.source, batch.tenant, summary))
         if on_file is not None:

@@ -21,6 +21,8 @@ WITH row, props, old IS NULL AS added,
 MERGE (n:Credential {id: row.id})
 ON CREATE SET n.first_seen = $seen
 WITH n, row, props, added, changed, n.first_seen AS first_seen
-SET n = props
-SET n += $book, n.id = row.id, n.first_seen = first_seen
+// Only a new or changed node is rewritten; an unchanged one gets the run's tags.
+FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
+  SET n = props, n.id = row.id, n.first_seen = first_seen)
+SET n += $book
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated

@@ -11,6 +11,8 @@ WITH row, old IS NULL AS added,
 MERGE (n:DataStore {id: row.id})
 ON CREATE SET n.first_seen = $seen
 WITH n, row, added, changed, n.first_seen AS first_seen
-SET n = row.props
-SET n += $book, n.id = row.id, n.first_seen = first_seen
+// Only a new or changed node is rewritten; an unchanged one gets the run's tags.
+FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
+  SET n = row.props, n.id = row.id, n.first_seen = first_seen)
+SET n += $book
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated

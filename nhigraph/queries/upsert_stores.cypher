@@ -14,6 +14,8 @@ WITH a, b, row, old IS NULL AS added,
 MERGE (a)-[r:STORES]->(b)
 ON CREATE SET r.first_seen = $seen
 WITH r, row, added, changed, r.first_seen AS first_seen
-SET r = row.props
-SET r += $book, r.first_seen = first_seen
+// Only a new or changed relationship is rewritten; an unchanged one gets the run's tags.
+FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
+  SET r = row.props, r.first_seen = first_seen)
+SET r += $book
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated
