@@ -42,6 +42,8 @@ from nhigraph.ingest.inventory import transform  # noqa: E402
 AS_OF = "2026-11-01T00:00:00Z"
 POLICY = default_policy().blast
 # The one-liner a Cartography or BloodHound user would write; bench code, not product Cypher.
+NAIVE_SAMPLES = 20
+NAIVE_TIMEOUT = 10.0
 NAIVE = "MATCH (i:Integration {id: $id})-[*..8]->(d:DataStore) RETURN DISTINCT d.id AS id"
 
 
@@ -139,28 +141,31 @@ def bench_neo4j(
         differ += answer != embedded_answers[integration]
     naive_times: list[float] = []
     naive_differ = timeouts = 0
+    naive_samples = samples[:NAIVE_SAMPLES]
     with store._driver.session(database=store.database) as session:
-        for integration in samples:
+        for integration in naive_samples:
             start = time.perf_counter()
             try:
-                tx = session.begin_transaction(timeout=30)
+                tx = session.begin_transaction(timeout=NAIVE_TIMEOUT)
                 answer = {r["id"] for r in tx.run(NAIVE, id=integration)}
                 tx.close()
             except ClientError:
                 timeouts += 1
-                naive_times.append(30.0)
+                naive_times.append(NAIVE_TIMEOUT)
                 continue
             naive_times.append(time.perf_counter() - start)
             naive_differ += answer != embedded_answers[integration]
     store.clear()
     store.close()
     naive_p50 = statistics.median(naive_times)
+    ours_p50 = statistics.median(times[: len(naive_samples)])
     return [
         ("single blast radius, Neo4j", percentiles(times)),
         ("Neo4j answers differing from embedded", f"{differ} of {len(samples)}"),
-        ("naive `-[*..8]->` query, same server", f"{percentiles(naive_times)}, {timeouts} timed out at 30 s"),
-        ("ratio naive / ours on Neo4j (p50)", f"{naive_p50 / statistics.median(times):.1f}"),
-        ("naive answers differing from ours", f"{naive_differ} of {len(samples) - timeouts}"),
+        (f"naive `-[*..8]->` query, same server, first {len(naive_samples)} samples",
+         f"{percentiles(naive_times)}, {timeouts} timed out at {NAIVE_TIMEOUT:.0f} s (counted as {NAIVE_TIMEOUT:.0f} s)"),
+        ("ratio naive / ours on Neo4j (p50, same samples)", f"{naive_p50 / ours_p50:.1f}"),
+        ("naive answers differing from ours", f"{naive_differ} of {len(naive_samples) - timeouts} that finished"),
     ]  # fmt: skip
 
 

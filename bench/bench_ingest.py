@@ -141,20 +141,27 @@ def raw_neo4j_part(store: Any, batch: Batch, chunk: int, labels: dict[str, str])
         by_type[(r.type, labels[r.start], labels[r.end])].append(
             {"start": r.start, "end": r.end, "props": dict(r.props)}
         )
+    # The same records: domain properties plus the bookkeeping every stored record carries.
+    run = SyncRun.start()
+    book = {"source": batch.source, "sync_tenant": batch.tenant, "sync_run": run.id,
+            "last_seen": run.at, "first_seen": run.at}  # fmt: skip
     with store._session() as session, session.begin_transaction() as tx:
         for label, rows in by_label.items():
             # Labels are from our own enum; the raw baseline is bench code, not product Cypher.
-            query = f"UNWIND $rows AS row CREATE (n:{label}) SET n = row.props, n.id = row.id"
+            query = (
+                f"UNWIND $rows AS row CREATE (n:{label}) SET n = row.props, n.id = row.id, "
+                "n += $book"
+            )
             for i in range(0, len(rows), chunk):
-                tx.run(query, rows=rows[i : i + chunk]).consume()
+                tx.run(query, rows=rows[i : i + chunk], book=book).consume()
         for (rel_type, a, b), rows in by_type.items():
             assert RelType(rel_type) in ENDPOINTS
             query = (
                 f"UNWIND $rows AS row MATCH (a:{a} {{id: row.start}}) MATCH (b:{b} {{id: row.end}})"
-                f" CREATE (a)-[r:{rel_type}]->(b) SET r = row.props"
+                f" CREATE (a)-[r:{rel_type}]->(b) SET r = row.props, r += $book"
             )
             for i in range(0, len(rows), chunk):
-                tx.run(query, rows=rows[i : i + chunk]).consume()
+                tx.run(query, rows=rows[i : i + chunk], book=book).consume()
         tx.commit()
 
 

@@ -359,3 +359,26 @@ def test_a_large_batch_written_in_parts_gives_the_same_graph(store: Store, tmp_p
         assert snapshot(store, drop) == snapshot(reference, drop)
     again = write_batches(store, [("acme.yaml", whole)], max_records=4)
     assert again[0].summary == WriteSummary(nodes_unchanged=9, rels_unchanged=10)
+
+
+def test_the_in_memory_graph_after_writes_equals_the_graph_loaded_from_disk(
+    tmp_path: Path,
+) -> None:
+    """The fast in-memory writes against networkx's own add_edges_from (used to load)."""
+    path = tmp_path / "s.db"
+    with EmbeddedStore(path) as store:
+        store.upsert(estate("acme"), RUN1)
+        store.upsert(estate("globex"), RUN1)
+        store.upsert(estate("acme", purpose="x", tenant_access="admin"), RUN2)
+        smaller = estate("globex")
+        smaller.rels[:] = [r for r in smaller.rels if r.type != "STORES"]
+        store.upsert(smaller, RUN2)
+        store.cleanup("inventory", "globex", RUN2)
+        written = store.graph
+        with EmbeddedStore(path) as loaded:
+            for view in ("edges", "in_edges"):
+                assert sorted(getattr(written, view)(keys=True, data=True)) == sorted(
+                    getattr(loaded.graph, view)(keys=True, data=True)
+                )
+            assert sorted(written.nodes(data=True)) == sorted(loaded.graph.nodes(data=True))
+            assert written.number_of_edges() == loaded.graph.number_of_edges() == 19

@@ -105,7 +105,7 @@ class Neo4jStore:
         with self._session() as session:
             for i in range(0, len(wanted), self.batch_rows):
                 for record in session.run(
-                    queries.load("nodes_by_id"), ids=wanted[i : i + self.batch_rows]
+                    queries.load("labels_by_id"), ids=wanted[i : i + self.batch_rows]
                 ):
                     found[record["id"]] = record["label"]
         return found

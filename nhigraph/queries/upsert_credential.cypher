@@ -12,15 +12,14 @@ WITH row, given {
   last_rotated_at: datetime(given.last_rotated_at),
   revoked_at: datetime(given.revoked_at)
 } AS props
-OPTIONAL MATCH (old:Credential {id: row.id})
-WITH row, props, old IS NULL AS added,
-     old IS NOT NULL AND (
-       any(k IN keys(props) WHERE props[k] IS NOT NULL AND (old[k] IS NULL OR old[k] <> props[k]))
-       OR any(k IN keys(old) WHERE NOT k IN $fixed AND props[k] IS NULL)
-     ) AS changed
 MERGE (n:Credential {id: row.id})
-ON CREATE SET n.first_seen = $seen
-WITH n, row, props, added, changed, n.first_seen AS first_seen
+// Every stored node has first_seen, so a node without one was just created.
+WITH n, row, props, n.first_seen IS NULL AS added, coalesce(n.first_seen, $seen) AS first_seen
+WITH n, row, props, added, first_seen,
+     NOT added AND (
+       any(k IN keys(props) WHERE props[k] IS NOT NULL AND (n[k] IS NULL OR n[k] <> props[k]))
+       OR any(k IN keys(n) WHERE NOT k IN $fixed AND props[k] IS NULL)
+     ) AS changed
 // Only a new or changed node is rewritten; an unchanged one gets the run's tags.
 FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
   SET n = props, n.id = row.id, n.first_seen = first_seen)

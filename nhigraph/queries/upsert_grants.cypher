@@ -5,15 +5,14 @@
 UNWIND $rows AS row
 MATCH (a:Credential {id: row.start})
 MATCH (b:Scope {id: row.end})
-OPTIONAL MATCH (a)-[old:GRANTS]->(b)
-WITH a, b, row, old IS NULL AS added,
-     old IS NOT NULL AND (
-       any(k IN keys(row.props) WHERE old[k] IS NULL OR old[k] <> row.props[k])
-       OR any(k IN keys(old) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
-     ) AS changed
 MERGE (a)-[r:GRANTS]->(b)
-ON CREATE SET r.first_seen = $seen
-WITH r, row, added, changed, r.first_seen AS first_seen
+// Every stored relationship has first_seen: one without it was just created.
+WITH r, row, r.first_seen IS NULL AS added, coalesce(r.first_seen, $seen) AS first_seen
+WITH r, row, added, first_seen,
+     NOT added AND (
+       any(k IN keys(row.props) WHERE r[k] IS NULL OR r[k] <> row.props[k])
+       OR any(k IN keys(r) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
+     ) AS changed
 // Only a new or changed relationship is rewritten; an unchanged one gets the run's tags.
 FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
   SET r = row.props, r.first_seen = first_seen)

@@ -2,15 +2,14 @@
 // first_seen is kept, $book (source, sync_tenant, sync_run, last_seen) is set.
 // Returns how many rows were written, how many nodes were added and how many changed.
 UNWIND $rows AS row
-OPTIONAL MATCH (old:Team {id: row.id})
-WITH row, old IS NULL AS added,
-     old IS NOT NULL AND (
-       any(k IN keys(row.props) WHERE old[k] IS NULL OR old[k] <> row.props[k])
-       OR any(k IN keys(old) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
-     ) AS changed
 MERGE (n:Team {id: row.id})
-ON CREATE SET n.first_seen = $seen
-WITH n, row, added, changed, n.first_seen AS first_seen
+// Every stored node has first_seen, so a node without one was just created.
+WITH n, row, n.first_seen IS NULL AS added, coalesce(n.first_seen, $seen) AS first_seen
+WITH n, row, added, first_seen,
+     NOT added AND (
+       any(k IN keys(row.props) WHERE row.props[k] IS NOT NULL AND (n[k] IS NULL OR n[k] <> row.props[k]))
+       OR any(k IN keys(n) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
+     ) AS changed
 // Only a new or changed node is rewritten; an unchanged one gets the run's tags.
 FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
   SET n = row.props, n.id = row.id, n.first_seen = first_seen)
