@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from nhigraph.graph.blast import blast_radius, resolve_start  # noqa: E402
 from nhigraph.graph.embedded import EmbeddedStore  # noqa: E402
 from nhigraph.graph.policy import default_policy  # noqa: E402
-from nhigraph.graph.store import Batch, SyncRun  # noqa: E402
+from nhigraph.graph.store import Batch, SyncRun, split_batch  # noqa: E402
 from nhigraph.ingest import synthetic  # noqa: E402
 from nhigraph.ingest.inventory import transform  # noqa: E402
 
@@ -133,7 +133,9 @@ def bench_neo4j(
     password = os.environ.get("NHIGRAPH_NEO4J_PASSWORD", "nhigraph-test")
     store = Neo4jStore(f"bolt://127.0.0.1:{port}", "neo4j", password)
     store.clear()
-    store.upsert(batch, SyncRun.start())
+    run = SyncRun.start()
+    for part in split_batch(batch, 100_000):  # as `nhigraph ingest` writes to Neo4j
+        store.upsert(part, run)
     times, differ = [], 0
     for integration in samples:
         seconds, answer = ours(store, integration)

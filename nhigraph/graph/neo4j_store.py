@@ -82,6 +82,7 @@ class Neo4jStore:
         self.database = database
         self.batch_rows = batch_rows
         self._driver = GraphDatabase.driver(uri, auth=(user, password))
+        self._reader: neo4j.Session | None = None
         try:
             self._driver.verify_connectivity()
             with self._session() as session:
@@ -140,8 +141,17 @@ class Neo4jStore:
     # The ReachView of graph.blast: one parameterised query per question, sorted here.
 
     def _rows(self, name: str, **params: Any) -> list[neo4j.Record]:
-        with self._session() as session:
-            return list(session.run(queries.load(name), params))
+        # One session serves every engine question: a radius asks a dozen small ones, and
+        # acquiring a session each time cost as much as answering. Like the store itself,
+        # it is used by one thread at a time.
+        if self._reader is None:
+            self._reader = self._session()
+        try:
+            return list(self._reader.run(queries.load(name), params))
+        except ServiceUnavailable as exc:
+            self._reader.close()
+            self._reader = None
+            raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
 
     def resolve_start(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
         return {
@@ -291,6 +301,8 @@ class Neo4jStore:
             ) from None
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         self._driver.close()
 
     def __enter__(self) -> Neo4jStore:
