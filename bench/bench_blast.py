@@ -79,14 +79,21 @@ def main() -> None:
     parser.add_argument("--integrations", type=int, default=50_000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--chaining", type=float, default=0.015, help="stores holding credentials")
     parser.add_argument("--neo4j", action="store_true")
     parser.add_argument("--skip-all", action="store_true", help="skip the every-integration run")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
-    batch = transform(json.dumps(synthetic.generate(args.integrations, args.seed)), "e.json")
+    estate = synthetic.generate(args.integrations, args.seed, args.chaining)
+    batch = transform(json.dumps(estate), "e.json")
     integrations = sorted(n.id for n in batch.nodes if n.label == "Integration")
     samples = random.Random(args.seed).sample(integrations, args.samples)
-    rows.append(("estate", f"{len(batch.nodes):,} nodes, {len(batch.rels):,} relationships"))
+    stores = sum(1 for r in batch.rels if r.type == "STORES")
+    rows.append((
+        "estate",
+        f"{len(batch.nodes):,} nodes, {len(batch.rels):,} relationships, chaining {args.chaining:g} "
+        f"({stores:,} STORES relationships)",
+    ))  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         store = EmbeddedStore(Path(tmp) / "b.db")
         store.upsert(batch, SyncRun.start())

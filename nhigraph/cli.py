@@ -226,6 +226,9 @@ def _write_export(store: Store, stream: Any) -> None:
 def generate(
     integrations: Annotated[int, typer.Option(min=1, max=1_000_000, help="how many")] = 1000,
     seed: Annotated[int, typer.Option(help="same seed, same estate")] = 1,
+    chaining: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="fraction of data stores holding credentials")
+    ] = 0.015,
     output: Annotated[Path, typer.Option("-o", "--output", help=".json, .yaml or .yml")] = Path(
         "estate.json"
     ),
@@ -235,7 +238,7 @@ def generate(
 
     if output.suffix.lower() not in (".json", ".yaml", ".yml"):
         raise ConfigError(f"{output}: use a .json, .yaml or .yml file name")
-    document = synthetic.generate(integrations, seed)
+    document = synthetic.generate(integrations, seed, chaining)
     synthetic.write(document, output)
     err.print(f"wrote {output}: {integrations} integrations, seed {seed}")
 

@@ -25,7 +25,6 @@ from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.graph.store import Batch, NodeRow, RelRow, SyncRun
 
-pytestmark = pytest.mark.neo4j
 POLICY = default_policy().blast
 RUN = SyncRun("run-1", "2026-01-01T00:00:00Z")
 TIMES = [
@@ -188,6 +187,7 @@ def answers(store: EmbeddedStore | Neo4jStore, case: dict[str, Any]) -> dict[str
     }
 
 
+@pytest.mark.neo4j
 @settings(
     max_examples=80,
     deadline=None,
@@ -203,3 +203,15 @@ def test_both_engines_give_identical_answers(
     neo4j_server.upsert(case["batch"], RUN)
     assert answers(neo4j_server, case) == answers(embedded, case)
     embedded.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=estates())
+def test_the_pruned_walk_equals_the_exhaustive_reference(case: dict[str, Any]) -> None:
+    """Embedded only: keeping the best credential per (scope, target) step changes nothing."""
+    store = EmbeddedStore(":memory:")
+    store.upsert(case["batch"], RUN)
+    start = resolve_start(store, case["start"])
+    args = (store, start, case["as_of"], POLICY, case["max_chain"], case["min_access"])
+    assert blast_radius(*args).to_dict() == blast_radius(*args, exhaustive=True).to_dict()
+    store.close()

@@ -831,8 +831,11 @@ def _grant_set(rng: random.Random, base: list[str], tenant: _Tenant) -> list[str
     return grants[:6]
 
 
-def generate(integrations: int, seed: int) -> dict[str, Any]:
+def generate(integrations: int, seed: int, chaining: float = 0.015) -> dict[str, Any]:
     """A synthetic inventory document of ``integrations`` integrations, the same for a seed.
+
+    ``chaining`` is the fraction of data stores that hold other integrations'
+    credentials (1.5% by default; raise it to study dense credential chaining).
 
     Sizes: teams ≈ N/50 (min 5), vendors ≈ N/100 (min 3), per provider one tenant
     per ~2,000 of its integrations (min 1), repositories and buckets growing with
@@ -841,12 +844,14 @@ def generate(integrations: int, seed: int) -> dict[str, Any]:
     """
     if integrations < 0:
         raise ValueError("integrations must be zero or more")
+    if not 0 <= chaining <= 1:
+        raise ValueError("chaining must be a fraction between 0 and 1")
     # Millions of small dicts and lists and no cycles among them: the cyclic collector
     # would only rescan them over and over (about a quarter of the run time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Estate(random.Random(seed), integrations).document()
+        return _Estate(random.Random(seed), integrations, chaining).document()
     finally:
         if collecting:
             gc.enable()
@@ -855,9 +860,10 @@ def generate(integrations: int, seed: int) -> dict[str, Any]:
 class _Estate:
     """One generation run: the draws, in a fixed order, and what later steps look up."""
 
-    def __init__(self, rng: random.Random, n: int) -> None:
+    def __init__(self, rng: random.Random, n: int, chaining: float) -> None:
         self.rng = rng
         self.n = n
+        self.chaining = chaining
         self.teams = self._teams()
         self.vendors = self._vendors()
         self.provider_choice = _Choice([(i, p.share) for i, p in enumerate(_PROVIDERS)])
@@ -873,7 +879,7 @@ class _Estate:
 
     def document(self) -> dict[str, Any]:
         records = [self._integration(i, p, home) for i, (p, home) in enumerate(self.homes)]
-        _chain(self.rng, self.tenants, self.facts)
+        _chain(self.rng, self.tenants, self.facts, self.chaining)
         return {
             "format": FORMAT,
             "inventory": INVENTORY,
@@ -1036,13 +1042,18 @@ def _reached(fact: _CredentialFacts) -> list[dict[str, Any]]:
     return [s for s in tenant.holders if s["id"] in reached]
 
 
-def _chain(rng: random.Random, tenants: list[_Tenant], facts: list[_CredentialFacts]) -> None:
-    """Put credentials into ~1.5% of data stores, including cycles (A holds x, x reaches B, ...)."""
+def _chain(
+    rng: random.Random, tenants: list[_Tenant], facts: list[_CredentialFacts], fraction: float
+) -> None:
+    """Put credentials into ``fraction`` of data stores, cycles included.
+
+    A cycle: store A holds x, x reaches store B, B holds y, y reaches A.
+    """
     holders = [s for t in tenants for s in t.holders]
     if not facts or len(holders) < 2:
         return
     total = sum(len(t.stores) for t in tenants)
-    wanted = min(len(holders), max(3, round(total * 0.015)))
+    wanted = min(len(holders), max(3, round(total * fraction)))
     stored: dict[str, list[str]] = {}
 
     def put(store: dict[str, Any], credential: str) -> None:
