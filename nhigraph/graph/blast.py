@@ -323,9 +323,10 @@ def blast_radius(
         )
         contained = view.tenant_stores(admin_tenants) if admin_tenants else {}
         before = set(walk.first_path)
+        # Pruning pays off only when many credentials may share steps (dense chaining).
         steps = (
             [(walk.cred_path[g.credential], g) for g in grants]
-            if exhaustive
+            if exhaustive or len(frontier) <= _PRUNE_FROM
             else _best_per_step(walk, grants)
         )
         for prefix, g in steps:
@@ -346,6 +347,9 @@ def blast_radius(
     return _result(walk, start, live_start, as_of, max_chain, min_access, policy)
 
 
+_PRUNE_FROM = 4  # frontier size above which _best_per_step is used
+
+
 def _best_per_step(walk: _Walk, grants: list[Grant]) -> list[tuple[WitnessPath, Grant]]:
     """For each (scope, target) step, the grant whose credential has the smallest path.
 
@@ -355,13 +359,14 @@ def _best_per_step(walk: _Walk, grants: list[Grant]) -> list[tuple[WitnessPath, 
     come from it. With many chained credentials sharing scopes this is most of the work.
     """
     best: dict[tuple[str, str], tuple[WitnessPath, Grant]] = {}
+    paths = walk.cred_path
     for g in grants:
-        prefix = walk.cred_path[g.credential]
         step = (g.scope, g.target)
         current = best.get(step)
-        if current is None or prefix.key() < current[0].key():
-            best[step] = (prefix, g)
-    return [best[step] for step in sorted(best)]
+        if current is None or paths[g.credential].key() < current[0].key():
+            best[step] = (paths[g.credential], g)
+    # Any order will do: consider() keeps the highest access and the smallest path.
+    return list(best.values())
 
 
 def _expose(walk: _Walk, stores: list[str], depth: int, follow: bool) -> list[str]:
