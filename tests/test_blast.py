@@ -305,3 +305,15 @@ def test_a_cycle_through_stores_ends(store: Store) -> None:
     result = blast_radius(store, ["a:t:c1"], NOW, POLICY, max_chain=10)
     assert stores_of(result) == [("a:t:s1", "read", 0), ("a:t:s2", "read", 1)]
     assert [(e.id, e.depth) for e in result.exposed] == [("a:t:c2", 1)]
+
+
+def test_a_write_between_two_radii_is_seen_by_the_second(store: Store) -> None:
+    vendor_estate().load(store)
+    start = resolve_start(store, ["sf:emea:tok:helpdesk"])
+    before = blast_radius(store, start, "2026-07-01T00:00:00Z", POLICY)
+    assert before.exposed == ()
+    more = Graph()
+    more.rel("STORES", "sf:emea:Case", "snow:acme:tok:dbt")
+    store.upsert(more.batch, SyncRun("run-2", "2026-11-02T00:00:00Z"))
+    after = blast_radius(store, start, "2026-07-01T00:00:00Z", POLICY)
+    assert [(e.id, e.found_in) for e in after.exposed] == [("snow:acme:tok:dbt", "sf:emea:Case")]

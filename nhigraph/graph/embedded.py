@@ -106,11 +106,13 @@ class EmbeddedStore:
                 f"{self.path}: store schema {row[0]}, this nhigraph reads {SCHEMA_VERSION}"
             )
         self._graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._store_facts: dict[str, StoreFacts] = {}
         self._load()
 
     # ------------------------------------------------------------------ reading
 
     def _load(self) -> None:
+        self._store_facts = {}
         graph = nx.MultiDiGraph()
         for node_id, label, props in self._db.execute("SELECT id, label, props FROM node"):
             graph.add_node(node_id, label=label, **_loads(props))
@@ -231,18 +233,20 @@ class EmbeddedStore:
         return {t: self._out(t, "CONTAINS") for t in tenants if t in self._graph}
 
     def store_facts(self, stores: Collection[str]) -> dict[str, StoreFacts]:
+        # Every radius asks about the same few hundred stores, each with many CAN_ACCESS
+        # in-edges to skip over: remembered until the next write (see _changed).
         nodes = self._graph._node  # plain dict of attribute dicts
-        return {
-            d: StoreFacts(
-                d,
-                nodes[d]["name"],
-                nodes[d]["classification"],
-                tuple(self._in(d, "CONTAINS")),
-                tuple(self._out(d, "STORES")),
-            )
-            for d in stores
-            if d in nodes
-        }
+        cache = self._store_facts
+        for d in stores:
+            if d not in cache and d in nodes:
+                cache[d] = StoreFacts(
+                    d,
+                    nodes[d]["name"],
+                    nodes[d]["classification"],
+                    tuple(self._in(d, "CONTAINS")),
+                    tuple(self._out(d, "STORES")),
+                )
+        return {d: cache[d] for d in stores if d in cache}
 
     def approved_scopes(self, integration: str) -> list[str]:
         return self._out(integration, "APPROVED_FOR") if integration in self._graph else []
@@ -376,6 +380,7 @@ class EmbeddedStore:
         self._graph = nx.MultiDiGraph()
 
     def _write(self, work: Any) -> None:
+        self._store_facts = {}  # the graph is about to change
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
