@@ -138,18 +138,17 @@ def ingest(
         ) as progress:
             task = progress.add_task("reading", total=len(files))
             batches = read_inventories(store, files)
-            progress.update(task, completed=len(files), description="writing")
-            progress.reset(task, total=sum(len(b.nodes) + len(b.rels) for _, b in batches))
-            rows: list[tuple[str, WriteSummary]] = []
-
-            def done(file: str, summary: WriteSummary) -> None:
-                rows.append((file, summary))
-                batch = next(b for f, b in batches if f == file)
-                progress.advance(task, len(batch.nodes) + len(batch.rels))
-
-            write_batches(store, batches, on_file=done, max_records=max_records)
+            records = sum(len(b.nodes) + len(b.rels) for _, b in batches)
+            progress.reset(task, total=records, description="writing")
+            results = write_batches(
+                store,
+                batches,
+                on_file=lambda batch: progress.advance(task, len(batch.nodes) + len(batch.rels)),
+                max_records=max_records,
+            )
     finally:
         store.close()
+    rows = [(r.file, r.summary) for r in results]
     if as_json:
         out.print_json(json.dumps({file: s.as_dict() for file, s in rows}))
     else:

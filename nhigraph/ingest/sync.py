@@ -19,8 +19,6 @@ from nhigraph.ingest import inventory
 @dataclass(frozen=True, slots=True)
 class FileResult:
     file: str
-    batch_source: str
-    batch_tenant: str
     summary: WriteSummary
 
 
@@ -80,7 +78,7 @@ def read_inventories(store: Store, paths: Sequence[Path]) -> list[tuple[str, Bat
 def write_batches(
     store: Store,
     batches: Sequence[tuple[str, Batch]],
-    on_file: Callable[[str, WriteSummary], None] | None = None,
+    on_file: Callable[[Batch], None] | None = None,
     max_records: int | None = None,
 ) -> list[FileResult]:
     """Upsert each batch in its own run, then clean up that batch's scope.
@@ -96,7 +94,7 @@ def write_batches(
         for part in split_batch(batch, max_records):
             summary = summary + store.upsert(part, run)
         summary = summary + store.cleanup(batch.source, batch.tenant, run)
-        results.append(FileResult(file, batch.source, batch.tenant, summary))
+        results.append(FileResult(file, summary))
         if on_file is not None:
-            on_file(file, summary)
+            on_file(batch)
     return results
