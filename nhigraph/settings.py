@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,4 +37,46 @@ class Settings(BaseSettings):
     )
     neo4j_tx_timeout: float | None = Field(
         default=None, gt=0, description="seconds a write transaction may take; none by default"
+    )
+    fingerprint_key: SecretStr | None = Field(
+        default=None,
+        description="key of the keyed hashes of secrets seen at ingest; the same for every job",
+    )
+    fingerprint_key_file: Path = Field(
+        default=Path("~/.config/nhigraph/fingerprint.key"),
+        description="where the key is kept when NHIGRAPH_FINGERPRINT_KEY is not set",
+    )
+    # Live collection: credentials of each source's admin API (never written anywhere).
+    msgraph_token: SecretStr | None = Field(
+        default=None, description="Microsoft Graph bearer token (application permissions)"
+    )
+    google_token: SecretStr | None = Field(
+        default=None, description="Google OAuth access token (Admin SDK + IAM read scopes)"
+    )
+    github_token: SecretStr | None = Field(default=None, description="GitHub token (org admin)")
+    slack_token: SecretStr | None = Field(
+        default=None, description="Slack user token with admin.apps:read (Enterprise Grid)"
+    )
+    okta_token: SecretStr | None = Field(default=None, description="Okta API token (SSWS)")
+    okta_domain: str | None = Field(default=None, description="e.g. example.okta.com")
+    salesforce_token: SecretStr | None = Field(
+        default=None, description="Salesforce session/OAuth access token"
+    )
+    salesforce_instance: str | None = Field(
+        default=None, description="e.g. https://example.my.salesforce.com"
+    )
+    aws_access_key_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NHIGRAPH_AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
+    )
+    aws_secret_access_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NHIGRAPH_AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
+    )
+    aws_session_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NHIGRAPH_AWS_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
+    )
+    http_max_retries: int = Field(
+        default=5, ge=0, le=20, description="retries of a 429/5xx/network error per request"
     )

@@ -160,6 +160,29 @@ ENDPOINTS: dict[RelType, tuple[frozenset[Label], frozenset[Label]]] = {
 #: Properties the store keeps on every node and relationship, besides the domain ones.
 BOOKKEEPING = ("source", "sync_tenant", "sync_run", "first_seen", "last_seen")
 
+#: Properties people declare about nodes a SaaS source owns (inventory enrichment). A
+#: patch never rewrites the source's value: it is kept beside it as ``patch_<name>``
+#: and wins on read (``effective``), so re-ingesting the source cannot erase it and
+#: removing the patch brings the source's value back.
+PATCH_FIELDS: dict[Label, tuple[str, ...]] = {
+    Label.INTEGRATION: ("purpose", "lifecycle", "review_due"),
+    Label.DATA_STORE: ("classification",),
+}
+#: Bookkeeping of a patch: who declared it, in which scope and run.
+PATCH_BOOKKEEPING = ("patch_source", "patch_tenant", "patch_run")
+
+
+def effective(props: dict[str, Any]) -> dict[str, Any]:
+    """Domain properties as readers see them: patched values win, patch keys folded away."""
+    if "patch_source" not in props:
+        return props
+    out = {k: v for k, v in props.items() if not k.startswith("patch_")}
+    for key, value in props.items():
+        if key.startswith("patch_") and key not in PATCH_BOOKKEEPING:
+            out[key[len("patch_") :]] = value
+    return out
+
+
 # --------------------------------------------------------------------------- scalars
 
 _ID_RE = r"^[a-z][a-z0-9_]*:\S+$"
@@ -172,6 +195,7 @@ NodeId = Annotated[
 ]
 SourceName = Annotated[str, StringConstraints(pattern=_NAME_RE, max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+PublicHandle = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Fingerprint = Annotated[
     str,
     StringConstraints(pattern=r"^hmac-sha256:[0-9a-f]{64}$"),
@@ -257,12 +281,27 @@ class Integration(NodeModel):
     last_used_at: UtcDatetime | None = None
     review_due: UtcDatetime | None = None
     risk_tier: RiskTier | None = None
+    provider: SourceName | None = Field(
+        default=None, description="the SaaS provider it is registered in (m365, github, ...)"
+    )
+    client_id: PublicHandle | None = Field(
+        default=None, description="the provider's public id of the app (client id, app id)"
+    )
+    publisher: Text | None = Field(
+        default=None, description="who publishes it, as the source says (a vendor hint)"
+    )
+    publisher_id: PublicHandle | None = Field(
+        default=None, description="the source's id of the publisher (verified publisher id, ...)"
+    )
+    publisher_verified: bool | None = Field(
+        default=None, description="whether the source verified the publisher's identity"
+    )
 
 
 class Credential(NodeModel):
     label: ClassVar[Label] = Label.CREDENTIAL
     kind: CredentialKind
-    identifier: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+    identifier: PublicHandle | None = Field(
         default=None,
         description="A public handle (key id, last eight characters, client id); never the secret.",
     )
@@ -291,6 +330,10 @@ class Scope(NodeModel):
     provider: SourceName
     access: Access
     sensitive: bool = False
+    unclassified: bool | None = Field(
+        default=None,
+        description="true when not in the scope catalogue: stored as write, reaching its tenant",
+    )
 
     @model_validator(mode="after")
     def _id_is_tenant_qualified(self) -> Scope:

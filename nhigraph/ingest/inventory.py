@@ -42,38 +42,12 @@ from nhigraph.graph.model import (
     Vendor,
 )
 from nhigraph.graph.store import Batch, NodeRow, RelRow
+from nhigraph.ingest.redaction import secret_kind
 
 SOURCE = "inventory"
 FORMAT = "nhigraph-inventory/v1"
 CSV_REQUIRED = ("integration", "owner_team", "vendor", "purpose")
 CSV_OPTIONAL = ("name", "kind", "users")
-
-# Values that are secrets, not public identifiers; refused wherever they appear in a
-# field meant for a public handle. The message names the kind, never the value.
-_SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("a Stripe secret key", re.compile(r"\b[sr]k_live_[0-9A-Za-z]{16,}")),
-    ("a JSON Web Token", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
-    (
-        "an AWS secret access key",
-        re.compile(
-            r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])"
-            r"(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
-        ),
-    ),
-)
-
-
-def secret_kind(value: str) -> str | None:
-    """The kind of secret ``value`` looks like, or None when it looks like a public handle."""
-    for kind, pattern in _SECRET_PATTERNS:
-        if pattern.search(value):
-            return kind
-    return None
-
 
 # --------------------------------------------------------------------------- document shape
 

@@ -1,0 +1,301 @@
+"""Live collection over HTTP: one client with back-off, and the pagination styles of SaaS APIs.
+
+``ApiClient.get`` retries ``429`` (honouring ``Retry-After``), ``5xx`` and network
+errors with exponential back-off; ``401``/``403`` raise ``AccessDenied`` naming
+the permission the endpoint needs; a source that stays down raises
+``SourceUnavailable`` so the caller writes nothing and cleans nothing up. The
+pagination helpers follow each vendor's documented envelope and yield
+``RawPage``s, the same shape ``ingest --source`` reads from saved files. Tokens
+are sent in headers only and never appear in an error, a page or a log line.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+
+from nhigraph.errors import NhigraphError
+from nhigraph.ingest.raw import RawPage
+
+MAX_WAIT = 120.0  # seconds; a Retry-After beyond this is capped
+MAX_PAGES = 100_000  # a loop guard: an API that keeps returning 'next' forever
+
+
+class AccessDenied(NhigraphError):
+    """The credentials lack a permission the endpoint needs (401/403)."""
+
+    code = "ACCESS_DENIED"
+
+
+class SourceUnavailable(NhigraphError):
+    """The source did not answer usefully after retries: nothing is written or removed."""
+
+    code = "SOURCE_UNAVAILABLE"
+
+
+class ApiClient:
+    """GETs against one API, with retries; ``transport`` lets tests replay recorded responses."""
+
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        transport: httpx.BaseTransport | None = None,
+        max_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+    ) -> None:
+        self.source = source
+        self.max_retries = max_retries
+        self.sleep = sleep
+        self.client = httpx.Client(
+            base_url=base_url,
+            headers=dict(headers or {}),
+            auth=auth,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(
+        self,
+        url: str,
+        permission: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        method: str = "GET",
+    ) -> httpx.Response:
+        """The response to ``method url``, after retrying what is worth retrying."""
+        what = f"{method} {_path(url)}"
+        attempt = 0
+        while True:
+            problem: str
+            wait: float
+            try:
+                response = self.client.request(method, url, params=params, headers=headers)
+            except httpx.TransportError as exc:
+                problem = f"network error ({type(exc).__name__})"
+                wait = _backoff(attempt)
+            else:
+                status = response.status_code
+                if status in (401, 403):
+                    raise AccessDenied(
+                        f"{self.source}: {what} returned {status}: the credentials need "
+                        f"{permission}"
+                    )
+                if status == 429 or status >= 500:
+                    problem = f"HTTP {status}"
+                    asked = _retry_after(response) if status == 429 else None
+                    wait = _backoff(attempt) if asked is None else asked
+                elif status >= 400:
+                    raise NhigraphError(
+                        f"{self.source}: {what} returned {status}{_reason(response)}"
+                    )
+                else:
+                    return response
+            if attempt >= self.max_retries:
+                raise SourceUnavailable(
+                    f"{self.source}: {what} failed after {attempt + 1} attempts ({problem})"
+                )
+            self.sleep(min(wait, MAX_WAIT))
+            attempt += 1
+
+    def json(
+        self,
+        url: str,
+        permission: str,
+        params: Mapping[str, Any] | None = None,
+        method: str = "GET",
+    ) -> tuple[Any, httpx.Response]:
+        response = self.get(url, permission, params=params, method=method)
+        try:
+            return response.json(), response
+        except ValueError:
+            raise SourceUnavailable(
+                f"{self.source}: {method} {_path(url)} answered with something that is not JSON"
+            ) from None
+
+
+def _path(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _reason(response: httpx.Response) -> str:
+    return f" {response.reason_phrase}" if response.reason_phrase else ""
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(2**attempt, 60))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+# --------------------------------------------------------------------------- pagination
+
+
+def _guard(pages: int, source: str, url: str) -> None:
+    if pages >= MAX_PAGES:
+        raise SourceUnavailable(f"{source}: {_path(url)} kept returning more pages; stopped")
+
+
+def pages_odata(
+    client: ApiClient,
+    endpoint: str,
+    url: str,
+    permission: str,
+    params: Mapping[str, Any] | None = None,
+    page_params: Mapping[str, str] | None = None,
+) -> Iterator[RawPage]:
+    """Microsoft Graph: follow ``@odata.nextLink`` (an absolute URL) until it is absent."""
+    next_url: str | None = url
+    query: Mapping[str, Any] | None = params
+    count = 0
+    while next_url:
+        _guard(count, client.source, url)
+        body, _ = client.json(next_url, permission, params=query)
+        yield RawPage(endpoint, next_url, body, dict(page_params or {}))
+        count += 1
+        link = body.get("@odata.nextLink") if isinstance(body, dict) else None
+        next_url, query = (link, None) if isinstance(link, str) and link else (None, None)
+
+
+def pages_token(
+    client: ApiClient,
+    endpoint: str,
+    url: str,
+    permission: str,
+    params: Mapping[str, Any] | None = None,
+    page_params: Mapping[str, str] | None = None,
+) -> Iterator[RawPage]:
+    """Google APIs: repeat with ``pageToken`` = the last ``nextPageToken`` until absent."""
+    query = dict(params or {})
+    count = 0
+    while True:
+        _guard(count, client.source, url)
+        body, response = client.json(url, permission, params=query)
+        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
+        count += 1
+        token = body.get("nextPageToken") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            return
+        query["pageToken"] = token
+
+
+def pages_link(
+    client: ApiClient,
+    endpoint: str,
+    url: str,
+    permission: str,
+    params: Mapping[str, Any] | None = None,
+    page_params: Mapping[str, str] | None = None,
+) -> Iterator[RawPage]:
+    """GitHub and Okta: follow the ``Link: <...>; rel="next"`` header until absent."""
+    next_url: str | None = url
+    query: Mapping[str, Any] | None = params
+    count = 0
+    while next_url:
+        _guard(count, client.source, url)
+        body, response = client.json(next_url, permission, params=query)
+        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
+        count += 1
+        following = response.links.get("next", {}).get("url")
+        next_url, query = (following, None) if following else (None, None)
+
+
+def pages_cursor(
+    client: ApiClient,
+    endpoint: str,
+    url: str,
+    permission: str,
+    params: Mapping[str, Any] | None = None,
+    page_params: Mapping[str, str] | None = None,
+) -> Iterator[RawPage]:
+    """Slack Web API: ``ok`` must be true; repeat with ``cursor`` =
+    ``response_metadata.next_cursor`` until it is empty. Slack reports most errors with
+    HTTP 200 and ``ok: false``; a missing scope becomes ``AccessDenied``."""
+    query = dict(params or {})
+    count = 0
+    while True:
+        _guard(count, client.source, url)
+        body, response = client.json(url, permission, params=query)
+        if isinstance(body, dict) and body.get("ok") is False:
+            error = str(body.get("error", "unknown_error"))
+            if error in {
+                "missing_scope",
+                "not_allowed_token_type",
+                "not_authed",
+                "invalid_auth",
+                "no_permission",
+                "feature_not_enabled",
+                "not_an_admin",
+            }:
+                raise AccessDenied(
+                    f"{client.source}: GET {_path(url)} answered '{error}': the token needs "
+                    f"{permission}"
+                )
+            if error in {"ratelimited", "fatal_error", "internal_error", "service_unavailable"}:
+                raise SourceUnavailable(f"{client.source}: GET {_path(url)} answered '{error}'")
+            raise NhigraphError(f"{client.source}: GET {_path(url)} answered '{error}'")
+        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
+        count += 1
+        meta = body.get("response_metadata") if isinstance(body, dict) else None
+        cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+        if not isinstance(cursor, str) or not cursor:
+            return
+        query["cursor"] = cursor
+
+
+def pages_soql(
+    client: ApiClient,
+    endpoint: str,
+    url: str,
+    permission: str,
+    params: Mapping[str, Any] | None = None,
+    page_params: Mapping[str, str] | None = None,
+) -> Iterator[RawPage]:
+    """Salesforce REST query: follow ``nextRecordsUrl`` (a path) while ``done`` is false."""
+    next_url: str | None = url
+    query: Mapping[str, Any] | None = params
+    count = 0
+    while next_url:
+        _guard(count, client.source, url)
+        body, response = client.json(next_url, permission, params=query)
+        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
+        count += 1
+        following = body.get("nextRecordsUrl") if isinstance(body, dict) else None
+        done = body.get("done", True) if isinstance(body, dict) else True
+        if done or not isinstance(following, str) or not following:
+            return
+        next_url, query = urljoin(str(response.request.url), following), None

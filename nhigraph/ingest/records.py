@@ -1,0 +1,186 @@
+"""Canonical records of one tenant as a SaaS ingestor builds them, ready for the store.
+
+``TenantRecords`` gives a transform the few moves it needs: the tenant with its
+standard data stores (from the scope catalogue), scopes with their ``CAN_ACCESS``
+edges, nodes validated by ``graph.model`` (a bad field becomes an ``InputError``
+at the raw record it came from), and relationships. ``batch()`` runs every string
+through redaction, so no secret-shaped value reaches a store, whatever a source
+put in a name or a description. It never talks to a store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from nhigraph.graph.model import (
+    Access,
+    DataStore,
+    Label,
+    NodeModel,
+    RelType,
+    Scope,
+    Tenant,
+)
+from nhigraph.graph.store import Batch, NodeRow, RelRow
+from nhigraph.ingest.catalogue import TENANT, load_catalogue
+from nhigraph.ingest.raw import Raw
+from nhigraph.ingest.redaction import Fingerprinter
+
+
+def slug(text: str) -> str:
+    """An id part: the source's own id with runs of white space turned into '-'.
+
+    Case is kept: some sources' ids differ only in case (Salesforce 15-character ids).
+    """
+    return re.sub(r"\s+", "-", text.strip()) or "unnamed"
+
+
+class TenantRecords:
+    """Nodes and relationships one source reports for one tenant (one cleanup scope)."""
+
+    def __init__(
+        self,
+        source: str,
+        provider: str,
+        tenant_key: str,
+        tenant_name: str,
+        fingerprinter: Fingerprinter,
+        where: Raw | None = None,
+    ) -> None:
+        self.source = source
+        self.provider = provider
+        self.catalogue = load_catalogue(provider)
+        self.fingerprinter = fingerprinter
+        self.tenant_id = f"{provider}:{slug(tenant_key)}"
+        self.nodes: dict[str, NodeRow] = {}
+        self.rels: dict[tuple[str, str, str], RelRow] = {}
+        self.unclassified: set[str] = set()
+        self.store_ids: dict[str, str] = {}
+        self.add(Tenant, where, id=self.tenant_id, provider=provider, name=tenant_name)
+        for store in self.catalogue.data_stores:
+            store_id = f"{self.tenant_id}:store:{store.key}"
+            self.add(
+                DataStore,
+                None,
+                id=store_id,
+                name=store.name,
+                kind=store.kind,
+                classification=store.classification,
+            )
+            self.rel(RelType.CONTAINS, self.tenant_id, store_id)
+            self.store_ids[store.key] = store_id
+
+    def id(self, *parts: str) -> str:
+        """A node id in this tenant: '<tenant id>:<part>:<part>...', parts slugged."""
+        return ":".join([self.tenant_id, *(slug(p) for p in parts)])
+
+    def add(self, model: type[NodeModel], where: Raw | None, **fields: Any) -> str:
+        """Validate and keep one node; returns its id.
+
+        The same id twice must carry the same properties (a source listing one thing on
+        two pages is fine; two different things under one id is an input error).
+        """
+        try:
+            node = model.model_validate({k: v for k, v in fields.items() if v is not None})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or None
+            message = first["msg"]
+            if where is None:
+                problem = f"built an invalid {model.label}: {field}: {message}"
+                raise AssertionError(problem) from None
+            raise where.error(field, message) from None
+        props = node.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+        row = NodeRow(str(model.label), node.id, props)
+        old = self.nodes.get(node.id)
+        if old is not None and old != row:
+            problem = f"{model.label} {node.id} is reported twice with different properties"
+            if where is None:
+                raise AssertionError(problem)
+            raise where.error(None, problem)
+        self.nodes[node.id] = row
+        return node.id
+
+    def rel(
+        self, rel_type: RelType, start: str, end: str, access: Access | str | None = None
+    ) -> None:
+        props: Mapping[str, Any] = {} if access is None else {"access": str(access)}
+        key = (str(rel_type), start, end)
+        old = self.rels.get(key)
+        if old is not None and old.props != props:
+            # Two routes to one edge: keep the highest access.
+            rank = {"read": 1, "write": 2, "admin": 3}
+            if rank[str(old.props.get("access", "read"))] >= rank[str(props.get("access"))]:
+                return
+        self.rels[key] = RelRow(str(rel_type), start, end, props)
+
+    def store(self, key: str) -> str:
+        """The id of the standard data store ``key`` of this tenant."""
+        return self.store_ids[key]
+
+    def scope(self, name: str, where: Raw | None = None) -> str:
+        """The tenant's scope ``name`` with its CAN_ACCESS edges from the catalogue."""
+        scope_id = f"{self.tenant_id}/{name}"
+        if scope_id in self.nodes:
+            return scope_id
+        entry = self.catalogue.lookup(name)
+        if entry is None:
+            self.unclassified.add(name)
+            self.add(
+                Scope,
+                where,
+                id=scope_id,
+                name=name,
+                provider=self.provider,
+                access=Access.WRITE,
+                unclassified=True,
+            )
+            self.rel(RelType.CAN_ACCESS, scope_id, self.tenant_id, Access.WRITE)
+            return scope_id
+        self.add(
+            Scope,
+            where,
+            id=scope_id,
+            name=name,
+            provider=self.provider,
+            access=entry.access,
+            sensitive=entry.sensitive,
+        )
+        for key, access in self.catalogue.reach(entry):
+            target = self.tenant_id if key == TENANT else self.store_ids[key]
+            self.rel(RelType.CAN_ACCESS, scope_id, target, access)
+        return scope_id
+
+    def fingerprint(self, secret: str) -> str:
+        return self.fingerprinter.fingerprint(secret)
+
+    def batch(self) -> Batch:
+        """Everything, redacted: every string and id passes through the fingerprinter."""
+        redact = self.fingerprinter.redact
+        nodes = [
+            NodeRow(n.label, redact(n.id), {k: _redacted(v, redact) for k, v in n.props.items()})
+            for n in self.nodes.values()
+        ]
+        rels = [RelRow(r.type, redact(r.start), redact(r.end), r.props) for r in self.rels.values()]
+        return Batch(self.source, self.tenant_id, nodes, rels)
+
+    def labels(self) -> dict[str, str]:
+        return {node_id: row.label for node_id, row in self.nodes.items()}
+
+    def has(self, node_id: str, label: Label | None = None) -> bool:
+        row = self.nodes.get(node_id)
+        return row is not None and (label is None or row.label == label)
+
+
+def _redacted(value: Any, redact: Any) -> Any:
+    if isinstance(value, str):
+        if value.startswith("hmac-sha256:"):
+            return value  # a fingerprint is already a keyed hash
+        return redact(value)
+    if isinstance(value, list):
+        return [redact(v) if isinstance(v, str) else v for v in value]
+    return value
