@@ -11,6 +11,7 @@ import pytest
 
 from nhigraph.errors import StoreError
 from nhigraph.graph.embedded import EmbeddedStore
+from nhigraph.graph.model import effective
 from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.store import (
     Batch,
@@ -382,3 +383,90 @@ def test_the_in_memory_graph_after_writes_equals_the_graph_loaded_from_disk(
                 )
             assert sorted(written.nodes(data=True)) == sorted(loaded.graph.nodes(data=True))
             assert written.number_of_edges() == loaded.graph.number_of_edges() == 19
+
+
+RUN3 = SyncRun("run-3", "2026-11-03T00:00:00Z")
+ZEN = "salesforce:acme:app:zen"
+CASE = "salesforce:acme:object:Case"
+
+
+def people(*patches: NodeRow) -> Batch:
+    return Batch("inventory", "people", patches=list(patches))
+
+
+def test_a_patch_survives_its_owners_reingest_and_goes_with_its_own_cleanup(store: Store) -> None:
+    store.upsert(estate("acme"), RUN1)
+    declared = people(
+        NodeRow("Integration", ZEN, {"purpose": "renewals", "review_due": "2027-01-01T00:00:00Z"}),
+        NodeRow("DataStore", CASE, {"classification": "restricted"}),
+    )
+    assert store.upsert(declared, RUN1) == WriteSummary(patches_set=2)
+    zen = store.get_node(ZEN)
+    assert zen is not None
+    assert {k: v for k, v in zen.props.items() if "purpose" in k or k.startswith("patch_")} == {
+        "purpose": "case sync",
+        "patch_purpose": "renewals",
+        "patch_review_due": "2027-01-01T00:00:00Z",
+        "patch_source": "inventory",
+        "patch_tenant": "people",
+        "patch_run": "run-1",
+    }
+    assert effective(zen.props)["purpose"] == "renewals"
+    assert store.store_facts([CASE])[CASE].classification == "restricted"
+    # The owner re-ingests: unchanged data stays unchanged, changed data keeps the patch.
+    assert store.upsert(estate("acme"), RUN2) == WriteSummary(nodes_unchanged=9, rels_unchanged=10)
+    assert store.upsert(estate("acme", purpose="case and renewals"), RUN2).nodes_updated == 1
+    zen = store.get_node(ZEN)
+    assert zen is not None and zen.props["purpose"] == "case and renewals"
+    assert zen.props["patch_purpose"] == "renewals"
+    assert store.cleanup("inventory", "acme", RUN2) == WriteSummary()
+    assert store.store_facts([CASE])[CASE].classification == "restricted"
+    # People stop declaring the integration's patch: their cleanup removes it, only it.
+    assert store.upsert(people(declared.patches[1]), RUN3) == WriteSummary(patches_unchanged=1)
+    assert store.cleanup("inventory", "people", RUN3) == WriteSummary(patches_removed=1)
+    zen = store.get_node(ZEN)
+    assert zen is not None and not [k for k in zen.props if k.startswith("patch_")]
+    assert effective(zen.props)["purpose"] == "case and renewals"
+    assert store.store_facts([CASE])[CASE].classification == "restricted"
+    # The owner stops reporting the store: the node and its patch go; nothing is left over.
+    batch = estate("acme")
+    batch.nodes[:] = [n for n in batch.nodes if n.id != CASE]
+    batch.rels[:] = [r for r in batch.rels if CASE not in (r.start, r.end)]
+    store.upsert(batch, RUN3)
+    assert store.cleanup("inventory", "acme", RUN3).nodes_removed == 1
+    assert store.cleanup("inventory", "people", SyncRun("run-4", "2026-11-04T00:00:00Z")) == (
+        WriteSummary()
+    )
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        (
+            NodeRow("Integration", "salesforce:acme:app:nope", {"purpose": "x"}),
+            "batch patch 0 (salesforce:acme:app:nope): the node is not in the batch or the store,"
+            " not a Integration",
+        ),
+        (
+            NodeRow("Integration", CASE, {"purpose": "x"}),
+            f"batch patch 0 ({CASE}): the node is a DataStore, not a Integration",
+        ),
+        (
+            NodeRow("Integration", ZEN, {"name": "x"}),
+            f"batch patch 0 ({ZEN}): name cannot be patched on a Integration",
+        ),
+        (
+            NodeRow("Team", "inventory:team:payments", {"name": "x"}),
+            "batch patch 0 (inventory:team:payments): Team nodes take no patches",
+        ),
+    ],
+)
+def test_a_patch_must_set_patchable_fields_of_a_node_that_exists(
+    store: Store, patch: NodeRow, message: str
+) -> None:
+    store.upsert(estate("acme"), RUN1)
+    before = snapshot(store)
+    with pytest.raises(StoreError) as caught:
+        store.upsert(people(patch), RUN2)
+    assert str(caught.value) == message
+    assert snapshot(store) == before

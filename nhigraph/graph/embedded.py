@@ -29,7 +29,10 @@ from nhigraph.graph.store import (
     SyncRun,
     WriteSummary,
     check_batch,
+    only_patch,
+    patch_props,
     referenced_ids,
+    without_patch,
 )
 
 SCHEMA_VERSION = "1"
@@ -57,6 +60,12 @@ CREATE TABLE IF NOT EXISTS rel (
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     PRIMARY KEY (start, type, "end")
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS patch (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    sync_tenant TEXT NOT NULL,
+    sync_run TEXT NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -242,7 +251,7 @@ class EmbeddedStore:
                 cache[d] = StoreFacts(
                     d,
                     nodes[d]["name"],
-                    nodes[d]["classification"],
+                    nodes[d].get("patch_classification") or nodes[d]["classification"],
                     tuple(self._in(d, "CONTAINS")),
                     tuple(self._out(d, "STORES")),
                 )
@@ -279,7 +288,15 @@ class EmbeddedStore:
                 node_changes.append((node.id, node.label, props))
             else:
                 current = graph.nodes[node.id]
-                if len(current) == len(props) + 1 and all(
+                if "patch_source" in current:  # keep people's patch beside the new values
+                    kept = only_patch(current)
+                    if without_patch(current) == {"label": node.label, **props}:
+                        summary.nodes_unchanged += 1
+                    else:
+                        summary.nodes_updated += 1
+                    props = {**props, **kept}
+                    node_changes.append((node.id, node.label, props))
+                elif len(current) == len(props) + 1 and all(
                     current.get(k, _MISSING) == v for k, v in props.items()
                 ):
                     summary.nodes_unchanged += 1
@@ -287,6 +304,30 @@ class EmbeddedStore:
                     summary.nodes_updated += 1
                     node_changes.append((node.id, node.label, props))
             node_rows.append((node.id, node.label, _dumps(props), *book))
+        # Patches apply to the node as this batch leaves it (new values, or the stored ones).
+        written = {node_id: (label, props) for node_id, label, props in node_changes}
+        patch_rows = []
+        patch_index = []
+        patch_book = {
+            "patch_source": batch.source,
+            "patch_tenant": batch.tenant,
+            "patch_run": run.id,
+        }
+        for patch in batch.patches:
+            label, base = written.get(patch.id) or (patch.label, dict(graph.nodes[patch.id]))
+            new_props = {
+                **without_patch({k: v for k, v in base.items() if k != "label"}),
+                **patch_props(patch.props, patch_book),
+            }
+            old = graph.nodes[patch.id] if patch.id in graph else {}
+            if _patch_values(old) == _patch_values(new_props):
+                summary.patches_unchanged += 1
+            else:
+                summary.patches_set += 1
+            node_changes.append((patch.id, label, new_props))
+            written[patch.id] = (label, new_props)
+            patch_rows.append((_dumps(new_props), patch.id))
+            patch_index.append((patch.id, batch.source, batch.tenant, run.id))
         rel_changes: list[tuple[str, str, str, Mapping[str, Any], bool]] = []
         rel_rows = []
         adjacency = graph._succ  # plain dicts: this loop runs once per relationship
@@ -309,6 +350,8 @@ class EmbeddedStore:
             lambda db: (
                 db.executemany(_UPSERT_NODE, node_rows),
                 db.executemany(_UPSERT_REL, rel_rows),
+                db.executemany("UPDATE node SET props = ? WHERE id = ?", patch_rows),
+                db.executemany("INSERT OR REPLACE INTO patch VALUES (?, ?, ?, ?)", patch_index),
             )
         )
         try:
@@ -353,30 +396,60 @@ class EmbeddedStore:
             )
         }
         graph = self._graph
+        gone = set(stale_nodes)
+        stale_patches = {
+            row[0]: without_patch(graph.nodes[row[0]])
+            for row in self._db.execute(
+                "SELECT id FROM patch WHERE source = ? AND sync_tenant = ? AND sync_run <> ?",
+                (source, tenant, run.id),
+            )
+            if row[0] not in gone
+        }
         for node_id in stale_nodes:
             stale_rels.update(graph.out_edges(node_id, keys=True))
             stale_rels.update(graph.in_edges(node_id, keys=True))
-        if not stale_nodes and not stale_rels:
+        if not stale_nodes and not stale_rels and not stale_patches:
             return WriteSummary()
+        unpatched = [
+            (_dumps({k: v for k, v in props.items() if k != "label"}), node_id)
+            for node_id, props in stale_patches.items()
+        ]
         self._write(
             lambda db: (
                 db.executemany(
                     'DELETE FROM rel WHERE start = ? AND "end" = ? AND type = ?', stale_rels
                 ),
                 db.executemany("DELETE FROM node WHERE id = ?", ((i,) for i in stale_nodes)),
+                db.executemany("DELETE FROM patch WHERE id = ?", ((i,) for i in stale_nodes)),
+                db.executemany("UPDATE node SET props = ? WHERE id = ?", unpatched),
+                db.executemany("DELETE FROM patch WHERE id = ?", ((i,) for i in stale_patches)),
             )
         )
         try:
             graph.remove_edges_from(stale_rels)
             graph.remove_nodes_from(stale_nodes)
+            for node_id, props in stale_patches.items():
+                attrs = graph.nodes[node_id]
+                attrs.clear()
+                attrs.update(props)
         except BaseException:
             self._load()
             raise
-        return WriteSummary(nodes_removed=len(stale_nodes), rels_removed=len(stale_rels))
+        return WriteSummary(
+            nodes_removed=len(stale_nodes),
+            rels_removed=len(stale_rels),
+            patches_removed=len(stale_patches),
+        )
 
     def clear(self) -> None:
         """Delete everything (tests, and starting over)."""
-        self._write(lambda db: (db.execute("DELETE FROM rel"), db.execute("DELETE FROM node")))
+        self._write(
+            lambda db: (
+                db.execute("DELETE FROM rel"),
+                db.execute("DELETE FROM node"),
+                db.execute("DELETE FROM patch"),
+            )
+        )
         self._graph = nx.MultiDiGraph()
 
     def _write(self, work: Any) -> None:
@@ -421,6 +494,11 @@ def _add_new_edges(
         attrs = keys[key] = attr_dict()
         attrs.update(props)
     nx._clear_cache(graph)
+
+
+def _patch_values(props: Mapping[str, Any]) -> dict[str, Any]:
+    """A patch's fields and owner, without the run tag that every re-declaration moves."""
+    return {k: v for k, v in props.items() if k.startswith("patch_") and k != "patch_run"}
 
 
 _MISSING = object()

@@ -22,7 +22,14 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 from nhigraph import queries
 from nhigraph.errors import StoreError
 from nhigraph.graph.blast import CredentialFacts, Grant, StoreFacts, facts_from_props
-from nhigraph.graph.model import BOOKKEEPING, Label, RelType, format_utc
+from nhigraph.graph.model import (
+    BOOKKEEPING,
+    PATCH_BOOKKEEPING,
+    PATCH_FIELDS,
+    Label,
+    RelType,
+    format_utc,
+)
 from nhigraph.graph.store import (
     Batch,
     GraphStats,
@@ -34,7 +41,8 @@ from nhigraph.graph.store import (
     referenced_ids,
 )
 
-_FIXED = ["id", *BOOKKEEPING]
+_PATCH_KEYS = [f"patch_{f}" for fields in PATCH_FIELDS.values() for f in fields]
+_FIXED = ["id", *BOOKKEEPING, *_PATCH_KEYS, *PATCH_BOOKKEEPING]
 _DATETIME_BOOKKEEPING = frozenset({"first_seen", "last_seen"})
 
 
@@ -221,6 +229,14 @@ class Neo4jStore:
             rels[(rel.type, labels[rel.end])].append(
                 {"start": rel.start, "end": rel.end, "props": dict(rel.props)}
             )
+        patches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for patch in batch.patches:
+            patches[patch.label].append({"id": patch.id, "props": dict(patch.props)})
+        patch_book = {
+            "patch_source": batch.source,
+            "patch_tenant": batch.tenant,
+            "patch_run": run.id,
+        }
         seen = _parse_utc(run.at)
         params: dict[str, Any] = {
             "book": {
@@ -256,6 +272,18 @@ class Neo4jStore:
                     summary.rels_added += rec["added"]
                     summary.rels_updated += rec["updated"]
                     summary.rels_unchanged += len(chunk) - rec["added"] - rec["updated"]
+            for patched, rows in sorted(patches.items()):
+                for i in range(0, len(rows), self.batch_rows):
+                    chunk = rows[i : i + self.batch_rows]
+                    query = queries.load(f"patch_{_snake(patched)}")
+                    rec = tx.run(query, {"rows": chunk, "book": patch_book}).single(strict=True)
+                    if rec["rows"] != len(chunk):
+                        raise StoreError(
+                            f"Neo4j at {self.uri}: {len(chunk) - rec['rows']} patched {patched} "
+                            "nodes vanished during the write; nothing was changed"
+                        )
+                    summary.patches_set += rec["updated"]
+                    summary.patches_unchanged += len(chunk) - rec["updated"]
             return summary
 
         return self._write(work)
@@ -270,9 +298,11 @@ class Neo4jStore:
                 strict=True
             )
             nodes = tx.run(queries.load("cleanup_nodes"), params).single(strict=True)
+            patches = tx.run(queries.load("cleanup_patches"), params).single(strict=True)
             return WriteSummary(
                 nodes_removed=nodes["removed"],
                 rels_removed=rels["removed"] + touching["removed"],
+                patches_removed=patches["removed"],
             )
 
         return self._write(work)

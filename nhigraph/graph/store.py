@@ -17,7 +17,14 @@ from typing import Any, Protocol
 
 from nhigraph.errors import StoreError
 from nhigraph.graph.blast import ReachView
-from nhigraph.graph.model import BOOKKEEPING, ENDPOINTS, Label, format_utc
+from nhigraph.graph.model import (
+    BOOKKEEPING,
+    ENDPOINTS,
+    PATCH_BOOKKEEPING,
+    PATCH_FIELDS,
+    Label,
+    format_utc,
+)
 
 JSONValue = Any  # str | int | float | bool | list[str] as written by model_dump(mode="json")
 
@@ -56,12 +63,19 @@ class SyncRun:
 
 @dataclass(slots=True)
 class Batch:
-    """What one source reported for one tenant (its cleanup scope) in one run."""
+    """What one source reported for one tenant (its cleanup scope) in one run.
+
+    ``patches`` are what people declare about nodes other sources own (see
+    ``model.PATCH_FIELDS``): each sets the listed fields as ``patch_<field>`` beside
+    the owner's values and replaces that node's earlier patch; the owner's re-ingest
+    keeps it, and this scope's cleanup removes it once it is no longer declared.
+    """
 
     source: str
     tenant: str
     nodes: list[NodeRow] = field(default_factory=list)
     rels: list[RelRow] = field(default_factory=list)
+    patches: list[NodeRow] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -76,6 +90,9 @@ class WriteSummary:
     rels_updated: int = 0
     rels_unchanged: int = 0
     rels_removed: int = 0
+    patches_set: int = 0  # a patch new or changed
+    patches_unchanged: int = 0
+    patches_removed: int = 0
 
     def __add__(self, other: WriteSummary) -> WriteSummary:
         return WriteSummary(**{k: getattr(self, k) + getattr(other, k) for k in self.__slots__})
@@ -180,6 +197,23 @@ def check_batch(batch: Batch, known_labels: Mapping[str, str]) -> None:
         end_label = labels.get(rel.end) or known_labels.get(rel.end)
         if start_label not in ends[0] or end_label not in ends[1]:
             _refuse_endpoint(i, rel, start_label, end_label, ends)
+    patched: set[str] = set()
+    for i, patch in enumerate(batch.patches):
+        where = f"batch patch {i} ({patch.id})"
+        allowed = PATCH_FIELDS.get(Label(patch.label)) if patch.label in valid_labels else None
+        if allowed is None:
+            raise StoreError(f"{where}: {patch.label} nodes take no patches")
+        _check_props(patch.props, where)
+        extra = sorted(set(patch.props) - set(allowed))
+        if extra:
+            raise StoreError(f"{where}: {', '.join(extra)} cannot be patched on a {patch.label}")
+        if patch.id in patched:
+            raise StoreError(f"{where}: the node is patched twice in the batch")
+        patched.add(patch.id)
+        label = labels.get(patch.id) or known_labels.get(patch.id)
+        if label != patch.label:
+            found = "not in the batch or the store" if label is None else f"a {label}"
+            raise StoreError(f"{where}: the node is {found}, not a {patch.label}")
 
 
 _ENDPOINT_NAMES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -215,7 +249,7 @@ _SCALARS = (str, bool, int, float)
 def _check_props(props: Mapping[str, JSONValue], where: str) -> None:
     """Property values both stores keep alike: scalars, or lists of strings."""
     for key, value in props.items():
-        if key in BOOKKEEPING or key in ("id", "label"):
+        if key in BOOKKEEPING or key in ("id", "label") or key.startswith("patch_"):
             raise StoreError(f"{where}: property {key!r} is reserved for the store")
         if isinstance(value, _SCALARS):
             continue
@@ -242,6 +276,7 @@ def split_batch(batch: Batch, max_records: int | None) -> list[Batch]:
         rel_start = max(0, start - len(batch.nodes))
         rels = batch.rels[rel_start : max(0, end - len(batch.nodes))]
         parts.append(Batch(batch.source, batch.tenant, nodes, rels))
+    parts[-1].patches = list(batch.patches)  # after every node they may refer to
     return parts
 
 
@@ -254,4 +289,21 @@ def referenced_ids(batch: Batch) -> set[str]:
             refs.add(rel.start)
         if rel.end not in own:
             refs.add(rel.end)
+    refs.update(p.id for p in batch.patches if p.id not in own)
     return refs
+
+
+def patch_props(props: Mapping[str, JSONValue], book: Mapping[str, str]) -> dict[str, JSONValue]:
+    """The node properties a patch stores: ``patch_<field>`` for each field it sets, and
+    its bookkeeping (``patch_source``, ``patch_tenant``, ``patch_run``)."""
+    out: dict[str, JSONValue] = {f"patch_{k}": v for k, v in props.items()}
+    out.update({k: book[k] for k in PATCH_BOOKKEEPING})
+    return out
+
+
+def without_patch(props: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+    return {k: v for k, v in props.items() if not k.startswith("patch_")}
+
+
+def only_patch(props: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+    return {k: v for k, v in props.items() if k.startswith("patch_")}

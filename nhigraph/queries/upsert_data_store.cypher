@@ -1,5 +1,6 @@
 // Upserts :DataStore nodes from $rows (maps {id, props}): domain properties are replaced,
-// first_seen is kept, $book (source, sync_tenant, sync_run, last_seen) is set.
+// first_seen is kept, $book (source, sync_tenant, sync_run, last_seen) is set, and a patch
+// people declared (patch_* properties, in $fixed) is kept.
 // Returns how many rows were written, how many nodes were added and how many changed.
 UNWIND $rows AS row
 MERGE (n:DataStore {id: row.id})
@@ -10,8 +11,12 @@ WITH n, row, added, first_seen,
        any(k IN keys(row.props) WHERE row.props[k] IS NOT NULL AND (n[k] IS NULL OR n[k] <> row.props[k]))
        OR any(k IN keys(n) WHERE NOT k IN $fixed AND row.props[k] IS NULL)
      ) AS changed
+WITH n, row, row.props AS given, added, first_seen, changed
 // Only a new or changed node is rewritten; an unchanged one gets the run's tags.
 FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
-  SET n = row.props, n.id = row.id, n.first_seen = first_seen)
+  SET n = given {
+    .*, patch_classification: n.patch_classification, patch_source: n.patch_source,
+    patch_tenant: n.patch_tenant, patch_run: n.patch_run
+  }, n.id = row.id, n.first_seen = first_seen)
 SET n += $book
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated

@@ -1,5 +1,6 @@
 // Upserts :Integration nodes from $rows (maps {id, props}): domain properties are replaced,
-// first_seen is kept, $book (source, sync_tenant, sync_run, last_seen) is set.
+// first_seen is kept, $book (source, sync_tenant, sync_run, last_seen) is set, and a patch
+// people declared (patch_* properties, in $fixed) is kept.
 // Timestamps arrive as ISO 8601 text and are stored as native datetimes.
 // Returns how many rows were written, how many nodes were added and how many changed.
 UNWIND $rows AS row
@@ -20,6 +21,10 @@ WITH n, row, props, added, first_seen,
      ) AS changed
 // Only a new or changed node is rewritten; an unchanged one gets the run's tags.
 FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
-  SET n = props, n.id = row.id, n.first_seen = first_seen)
+  SET n = props {
+    .*, patch_purpose: n.patch_purpose, patch_lifecycle: n.patch_lifecycle,
+    patch_review_due: n.patch_review_due, patch_source: n.patch_source,
+    patch_tenant: n.patch_tenant, patch_run: n.patch_run
+  }, n.id = row.id, n.first_seen = first_seen)
 SET n += $book
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated
