@@ -1,4 +1,4 @@
-"""The ``nhigraph`` command line: ingest, stats, export, generate, schema.
+"""The ``nhigraph`` command line: ingest, collect, stats, export, generate, schema, ...
 
 Commands translate options into calls on ``graph/`` and ``ingest/`` and print the
 result; they hold no graph logic. Every error a user can cause is printed as one
@@ -33,7 +33,8 @@ from nhigraph.graph.blast import (
 from nhigraph.graph.connect import open_store
 from nhigraph.graph.model import Access, UtcDatetime, format_utc, graph_json_schema
 from nhigraph.graph.policy import load_policy
-from nhigraph.graph.store import Store, StoredNode, WriteSummary
+from nhigraph.graph.store import Batch, Store, StoredNode, WriteSummary
+from nhigraph.ingest.sources import NAMES as SOURCE_NAMES
 from nhigraph.settings import Settings, StoreKind
 
 app = typer.Typer(
@@ -111,48 +112,165 @@ def _summary_table(rows: list[tuple[str, WriteSummary]]) -> Table:
             "relationships",
             *map(str, (s.rels_added, s.rels_updated, s.rels_unchanged, s.rels_removed)),
         )
+        if s.patches_set or s.patches_unchanged or s.patches_removed:
+            table.add_row(
+                "",
+                "patches",
+                *map(str, (s.patches_set, "", s.patches_unchanged, s.patches_removed)),
+            )
     return table
 
 
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="inventory files: .yaml .yml .json .csv")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="inventory files (.yaml .yml .json .csv), or with --source the saved API "
+            "responses: a file or a folder of pages"
+        ),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(help="the SaaS source the pages come from: " + ", ".join(SOURCE_NAMES)),
+    ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="with --source: the tenant, when the pages do not name it"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Ingest inventory files; each file is one transaction, then its stale records go."""
-    from nhigraph.ingest.sync import read_inventories, write_batches
+    """Ingest inventories or saved SaaS responses; each file or tenant is one transaction,
+    then its stale records go, then integrations are tied to vendors."""
+    from nhigraph.ingest.redaction import load_fingerprinter
+    from nhigraph.ingest.source import read_saved
+    from nhigraph.ingest.sources import get_source
+    from nhigraph.ingest.sync import read_inventories, read_source
 
     settings = _state.settings()
+    if source is None and tenant is not None:
+        raise ConfigError("--tenant goes with --source")
     store = open_store(settings)
-    # Neo4j holds a transaction in its heap: large files go in parts (see write_batches).
-    max_records = settings.neo4j_tx_records if settings.store == StoreKind.NEO4J else None
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=as_json or not err.is_terminal,
-        ) as progress:
-            task = progress.add_task("reading", total=len(files))
-            batches = read_inventories(store, files)
-            records = sum(len(b.nodes) + len(b.rels) for _, b in batches)
-            progress.reset(task, total=records, description="writing")
-            results = write_batches(
-                store,
-                batches,
-                on_file=lambda batch: progress.advance(task, len(batch.nodes) + len(batch.rels)),
-                max_records=max_records,
-            )
+        warnings: list[str] = []
+        unclassified: list[str] = []
+        if source is None:
+            batches = read_inventories(store, paths, warnings)
+        else:
+            kind = get_source(source)
+            raws = [read_saved(kind, path, tenant) for path in paths]
+            read = read_source(kind, raws, load_fingerprinter(settings))
+            batches, unclassified = read.batches, read.unclassified
+        _write_and_report(store, settings, batches, unclassified, warnings, as_json)
     finally:
         store.close()
+
+
+@app.command()
+def collect(
+    source: Annotated[str, typer.Argument(help="one of: " + ", ".join(SOURCE_NAMES))],
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="the tenant to collect (org, domain, account); see docs/sources/"),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(help="also keep the raw pages in this folder (ingest --source reads it)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Collect a source live from its admin API and ingest it. If the API is unavailable,
+    nothing is written and nothing is removed."""
+    from nhigraph.ingest.redaction import load_fingerprinter
+    from nhigraph.ingest.source import FetchContext, save_pages
+    from nhigraph.ingest.sources import collect as fetch_source
+    from nhigraph.ingest.sources import get_source
+    from nhigraph.ingest.sync import read_source
+
+    settings = _state.settings()
+    kind = get_source(source)
+    with err.status(f"collecting {source}", spinner="dots") if err.is_terminal else _quiet():
+        raw, why = fetch_source(kind, FetchContext(settings, tenant))
+    if raw is None:
+        raise NhigraphError(f"{why}; {source} is unavailable: nothing was written or removed")
+    if save is not None:
+        written = save_pages(raw, save)
+        err.print(f"saved {len(written)} pages under {save}")
+    read = read_source(kind, [raw], load_fingerprinter(settings))
+    store = open_store(settings)
+    try:
+        _write_and_report(store, settings, read.batches, read.unclassified, [], as_json)
+    finally:
+        store.close()
+
+
+class _quiet:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _write_and_report(
+    store: Store,
+    settings: Settings,
+    batches: list[tuple[str, Batch]],
+    unclassified: list[str],
+    warnings: list[str],
+    as_json: bool,
+) -> None:
+    from nhigraph.ingest.sync import write_batches
+    from nhigraph.ingest.vendors import link_vendors
+
+    # Neo4j holds a transaction in its heap: large files go in parts (see write_batches).
+    max_records = settings.neo4j_tx_records if settings.store == StoreKind.NEO4J else None
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json or not err.is_terminal,
+    ) as progress:
+        records = sum(len(b.nodes) + len(b.rels) + len(b.patches) for _, b in batches)
+        task = progress.add_task("writing", total=records)
+        results = write_batches(
+            store,
+            batches,
+            on_file=lambda b: progress.advance(task, len(b.nodes) + len(b.rels) + len(b.patches)),
+            max_records=max_records,
+        )
+        links, linked = link_vendors(store)
     rows = [(r.file, r.summary) for r in results]
     if as_json:
-        out.print_json(json.dumps({file: s.as_dict() for file, s in rows}))
-    else:
-        out.print(_summary_table(rows))
+        report = {
+            "files": {file: summary.as_dict() for file, summary in rows},
+            "vendor_links": {
+                "integrations": links.linked,
+                "vendors_created": links.created,
+                **linked.as_dict(),
+            },
+            "unclassified_scopes": unclassified,
+            "warnings": warnings,
+        }
+        out.print_json(json.dumps(report))
+        return
+    out.print(_summary_table(rows))
+    out.print(
+        f"vendors: {links.linked} integrations tied to vendors by publisher "
+        f"({links.created} vendors named only by publishers; "
+        f"{linked.rels_added} links added, {linked.rels_removed} removed)"
+    )
+    if unclassified:
+        shown = ", ".join(unclassified[:10]) + (" ..." if len(unclassified) > 10 else "")
+        out.print(
+            f"[yellow]{len(unclassified)} scopes are not in the catalogue[/] (stored as write, "
+            f"reaching their tenant): {escape(shown)}"
+        )
+    for warning in warnings:
+        err.print(f"warning: {escape(warning)}")
 
 
 @app.command()

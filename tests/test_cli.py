@@ -41,14 +41,11 @@ def test_ingesting_the_demo_twice_changes_nothing_the_second_time(tmp_path: Path
     first = nhigraph("--db", db, "ingest", "--json", *DEMO)
     assert first.returncode == 0, first.stderr
     nodes, rels = expected_counts()
-    demo = json.loads(first.stdout)[DEMO[0]]
-    assert (
-        demo["nodes_added"]
-        == sum(nodes.values()) - json.loads(first.stdout)[DEMO[1]]["nodes_added"]
-    )
+    files = json.loads(first.stdout)["files"]
+    assert files[DEMO[0]]["nodes_added"] == sum(nodes.values()) - files[DEMO[1]]["nodes_added"]
     second = nhigraph("--db", db, "ingest", "--json", *DEMO)
     assert second.returncode == 0, second.stderr
-    for summary in json.loads(second.stdout).values():
+    for summary in json.loads(second.stdout)["files"].values():
         assert summary["nodes_added"] == summary["nodes_updated"] == summary["nodes_removed"] == 0
         assert summary["rels_added"] == summary["rels_updated"] == summary["rels_removed"] == 0
     stats = json.loads(nhigraph("--db", db, "stats", "--json").stdout)
@@ -154,7 +151,7 @@ def test_the_demo_through_the_cli_on_neo4j_matches_the_embedded_store(
     first = nhigraph("ingest", "--json", *DEMO, env=env)
     assert first.returncode == 0, first.stderr
     second = nhigraph("ingest", "--json", *DEMO, env=env)
-    for summary in json.loads(second.stdout).values():
+    for summary in json.loads(second.stdout)["files"].values():
         assert summary["nodes_added"] + summary["nodes_updated"] + summary["nodes_removed"] == 0
         assert summary["rels_added"] + summary["rels_updated"] + summary["rels_removed"] == 0
     nodes, rels = expected_counts()
@@ -177,7 +174,10 @@ def test_the_demo_through_the_cli_on_neo4j_matches_the_embedded_store(
 def test_a_sheet_ingested_alone_keeps_its_teams_run_after_run(tmp_path: Path) -> None:
     db = str(tmp_path / "sheet.db")
     sheet = str(EXAMPLES / "owners.csv")
-    runs = [json.loads(nhigraph("--db", db, "ingest", "--json", sheet).stdout) for _ in range(3)]
+    runs = [
+        json.loads(nhigraph("--db", db, "ingest", "--json", sheet).stdout)["files"]
+        for _ in range(3)
+    ]
     for later in runs[1:]:
         summary = later[sheet]
         assert summary["nodes_added"] == summary["nodes_removed"] == 0

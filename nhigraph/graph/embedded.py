@@ -24,9 +24,11 @@ from nhigraph.graph.blast import CredentialFacts, Grant, StoreFacts, facts_from_
 from nhigraph.graph.store import (
     Batch,
     GraphStats,
+    IntegrationRef,
     StoredNode,
     StoredRel,
     SyncRun,
+    VendorRef,
     WriteSummary,
     check_batch,
     only_patch,
@@ -149,6 +151,39 @@ class EmbeddedStore:
             (node_id,),
         ).fetchone()
         return None if row is None else _stored_node(node_id, *row)
+
+    def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
+        declared: dict[str, list[str]] = {}
+        for vendor, integration in self._db.execute(
+            "SELECT start, \"end\" FROM rel WHERE type = 'PROVIDES' AND source <> ?",
+            (derived_source,),
+        ):
+            declared.setdefault(integration, []).append(vendor)
+        refs = []
+        for node_id, attrs in self._graph.nodes(data=True):
+            if attrs["label"] != "Integration":
+                continue
+            refs.append(
+                IntegrationRef(
+                    node_id,
+                    attrs["name"],
+                    attrs.get("provider"),
+                    attrs.get("client_id"),
+                    attrs.get("publisher"),
+                    attrs.get("publisher_id"),
+                    bool(attrs.get("publisher_verified")),
+                    tuple(sorted(declared.get(node_id, ()))),
+                )
+            )
+        return sorted(refs, key=lambda r: r.id)
+
+    def vendor_refs(self) -> list[VendorRef]:
+        sources = dict(self._db.execute("SELECT id, source FROM node WHERE label = 'Vendor'"))
+        return [
+            VendorRef(node_id, attrs["name"], tuple(attrs.get("aliases", ())), sources[node_id])
+            for node_id, attrs in sorted(self._graph.nodes(data=True))
+            if attrs["label"] == "Vendor"
+        ]
 
     def stats(self) -> GraphStats:
         nodes = Counter(label for _, label in self._graph.nodes(data="label"))

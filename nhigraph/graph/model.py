@@ -268,6 +268,10 @@ class Vendor(NodeModel):
     name: Text
     status: VendorStatus = VendorStatus.ACTIVE
     offboarded_at: UtcDatetime | None = None
+    aliases: list[Text] | None = Field(
+        default=None,
+        description="other names its apps are published under (e.g. 'Ledgerly Inc.')",
+    )
 
 
 class Integration(NodeModel):

@@ -33,9 +33,11 @@ from nhigraph.graph.model import (
 from nhigraph.graph.store import (
     Batch,
     GraphStats,
+    IntegrationRef,
     StoredNode,
     StoredRel,
     SyncRun,
+    VendorRef,
     WriteSummary,
     check_batch,
     referenced_ids,
@@ -127,6 +129,29 @@ class Neo4jStore:
         props = _from_db(record["props"])
         props.pop("id", None)
         return StoredNode(record["label"], record["id"], props)
+
+    def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
+        with self._session() as session:
+            return [
+                IntegrationRef(
+                    r["id"],
+                    r["name"],
+                    r["provider"],
+                    r["client_id"],
+                    r["publisher"],
+                    r["publisher_id"],
+                    bool(r["publisher_verified"]),
+                    tuple(sorted(r["declared"])),
+                )
+                for r in session.run(queries.load("integration_refs"), derived=derived_source)
+            ]
+
+    def vendor_refs(self) -> list[VendorRef]:
+        with self._session() as session:
+            return [
+                VendorRef(r["id"], r["name"], tuple(r["aliases"] or ()), r["source"])
+                for r in session.run(queries.load("vendor_refs"))
+            ]
 
     def stats(self) -> GraphStats:
         with self._session() as session:

@@ -117,6 +117,28 @@ class StoredRel:
 
 
 @dataclass(frozen=True, slots=True)
+class IntegrationRef:
+    """What joins an integration to the inventory and to its vendor: ids, names, hints."""
+
+    id: str
+    name: str
+    provider: str | None
+    client_id: str | None
+    publisher: str | None
+    publisher_id: str | None
+    publisher_verified: bool
+    declared_vendors: tuple[str, ...]  # PROVIDES from any source but the derived one, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class VendorRef:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class GraphStats:
     nodes: dict[str, int]
     rels: dict[str, int]
@@ -147,6 +169,15 @@ class Store(ReachView, Protocol):
         ...
 
     def get_node(self, node_id: str) -> StoredNode | None: ...
+
+    def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
+        """Every integration (by id) with its join keys; ``declared_vendors`` leaves out
+        PROVIDES relationships written by ``derived_source`` (the vendor linker)."""
+        ...
+
+    def vendor_refs(self) -> list[VendorRef]:
+        """Every vendor (by id) with its names."""
+        ...
 
     def stats(self) -> GraphStats: ...
 

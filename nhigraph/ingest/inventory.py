@@ -15,22 +15,32 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from nhigraph.errors import InputError
 from nhigraph.graph.model import (
     DATETIME_FIELDS,
     Access,
+    Classification,
     Credential,
     DataStore,
     Integration,
     IntegrationKind,
     Label,
+    Lifecycle,
     NodeId,
     NodeModel,
     Principal,
@@ -39,9 +49,11 @@ from nhigraph.graph.model import (
     SourceName,
     Team,
     Tenant,
+    UtcDatetime,
     Vendor,
+    format_utc,
 )
-from nhigraph.graph.store import Batch, NodeRow, RelRow
+from nhigraph.graph.store import Batch, IntegrationRef, NodeRow, RelRow
 from nhigraph.ingest.redaction import secret_kind
 
 SOURCE = "inventory"
@@ -107,6 +119,48 @@ class IntegrationIn(Integration):
     credentials: list[CredentialIn] = []
 
 
+class MatchIn(_Strict):
+    """Which ingested integrations an enrichment is about: by id, or by provider plus
+    client id or name (every integration that matches, in every tenant)."""
+
+    id: NodeId | None = None
+    provider: SourceName | None = None
+    client_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> MatchIn:
+        by_id = self.id is not None
+        by_provider = self.provider is not None and (self.client_id or self.name) is not None
+        if by_id == by_provider or (by_id and (self.provider or self.client_id or self.name)):
+            raise ValueError("give either id, or provider with client_id or name")
+        if self.client_id is not None and self.name is not None:
+            raise ValueError("give client_id or name, not both")
+        return self
+
+
+class EnrichIn(_Strict):
+    """What people know about integrations a SaaS source reports."""
+
+    match: MatchIn
+    owner: NodeId | None = None
+    users: list[NodeId] = []
+    vendor: NodeId | None = None
+    purpose: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    lifecycle: Lifecycle | None = None
+    review_due: UtcDatetime | None = None
+    approved_scopes: list[Annotated[str, Field(min_length=1, max_length=512, pattern=r"^\S+$")]] = (
+        Field(default=[], description="scope names, in the tenant of each matched integration")
+    )
+
+
+class ClassifyIn(_Strict):
+    """A classification people give a data store a source reports (overrides its default)."""
+
+    data_store: NodeId
+    classification: Classification
+
+
 class InventoryDocument(_Strict):
     format: Literal["nhigraph-inventory/v1"]
     inventory: SourceName = Field(
@@ -117,6 +171,8 @@ class InventoryDocument(_Strict):
     tenants: list[TenantIn] = []
     data_stores: list[DataStoreIn] = []
     integrations: list[IntegrationIn] = []
+    enrich: list[EnrichIn] = []
+    classify: list[ClassifyIn] = []
 
 
 # --------------------------------------------------------------------------- parsing
@@ -358,6 +414,12 @@ class ParsedInventory:
         self.name = name
         #: ids defined only by being named (CSV teams and vendors): dropped when known elsewhere
         self.soft_ids: set[str] = set()
+        #: enrichments that matched nothing yet (filled by ``batch``)
+        self.warnings: list[str] = []
+
+    @property
+    def enriches(self) -> bool:
+        return bool(self._builder.enrich or self._builder.classify)
 
     @property
     def ids(self) -> dict[str, str]:
@@ -368,7 +430,12 @@ class ParsedInventory:
         """Where this inventory defines ``node_id``."""
         return self._builder.where[node_id]
 
-    def batch(self, known: Known | None = None, others: Known | None = None) -> Batch:
+    def batch(
+        self,
+        known: Known | None = None,
+        others: Known | None = None,
+        index: Sequence[IntegrationRef] | None = None,
+    ) -> Batch:
         """Resolve references (here, or through ``known``) and return the batch.
 
         ``others`` says which soft ids someone other than this inventory defines (they are
@@ -383,7 +450,156 @@ class ParsedInventory:
                     self.file, b.where[node_id], "id", f"'{node_id}' is {_a(label)} elsewhere"
                 )
         nodes = [n for n in b.nodes if n.id not in elsewhere]
-        return Batch(self.source, self.name, nodes, b.resolved_rels(known))
+        batch = Batch(self.source, self.name, nodes, [])
+        declared_refs = list(b.refs)
+        try:
+            if b.enrich or b.classify:
+                self.warnings = []
+                self._enrich(batch, index or [], known)
+            batch.rels[:0] = b.resolved_rels(known)
+        finally:
+            b.refs = declared_refs
+        return batch
+
+    def _enrich(self, batch: Batch, index: Sequence[IntegrationRef], known: Known | None) -> None:
+        """Turn ``enrich`` and ``classify`` into relationships and patches on what the
+        store holds. What matches nothing is a warning, not an error: the source may
+        simply not have been ingested yet; ingest it, then the inventory again."""
+        b = self._builder
+        by_id = {r.id: r for r in index}
+        by_client: dict[tuple[str | None, str], list[IntegrationRef]] = {}
+        by_name: dict[tuple[str | None, str], list[IntegrationRef]] = {}
+        for ref in index:
+            if ref.client_id is not None:
+                by_client.setdefault((ref.provider, ref.client_id), []).append(ref)
+            by_name.setdefault((ref.provider, ref.name.casefold()), []).append(ref)
+        enriched_at: dict[str, str] = {}
+        wanted_scopes: list[tuple[str, str, str, str]] = []  # (pointer, integration, scope)
+        for i, entry in enumerate(b.enrich):
+            pointer = f"/enrich/{i}"
+            m = entry.match
+            if m.id is not None:
+                matched = [by_id[m.id]] if m.id in by_id else []
+                what = f"id {m.id}"
+            elif m.client_id is not None:
+                matched = by_client.get((m.provider, m.client_id), [])
+                what = f"provider {m.provider} client_id {m.client_id}"
+            else:
+                assert m.name is not None
+                matched = by_name.get((m.provider, m.name.casefold()), [])
+                what = f"provider {m.provider} name {m.name!r}"
+            if not matched:
+                self.warnings.append(f"{self.file}: {pointer}: matched no integration ({what})")
+                continue
+            for ref in matched:
+                if ref.id in b.labels:
+                    raise InputError(
+                        self.file,
+                        pointer,
+                        "match",
+                        f"{ref.id} is defined in this file; set its fields there",
+                    )
+                if ref.id in enriched_at:
+                    raise InputError(
+                        self.file,
+                        pointer,
+                        "match",
+                        f"{ref.id} is also enriched by {enriched_at[ref.id]}",
+                    )
+                enriched_at[ref.id] = pointer
+                fields = {
+                    "purpose": entry.purpose,
+                    "lifecycle": entry.lifecycle,
+                    "review_due": None
+                    if entry.review_due is None
+                    else format_utc(entry.review_due),
+                }
+                patch = {k: v for k, v in fields.items() if v is not None}
+                if patch:
+                    batch.patches.append(NodeRow(str(Label.INTEGRATION), ref.id, patch))
+                if entry.owner is not None:
+                    b.rel(
+                        pointer,
+                        "owner",
+                        RelType.OWNS,
+                        entry.owner,
+                        ref.id,
+                        Label.TEAM,
+                        reference_is_start=True,
+                    )
+                for k, user in enumerate(_unique(entry.users)):
+                    b.rel(
+                        f"{pointer}/users/{k}",
+                        "users",
+                        RelType.USES,
+                        user,
+                        ref.id,
+                        Label.TEAM,
+                        reference_is_start=True,
+                    )
+                if entry.vendor is not None:
+                    b.rel(
+                        pointer,
+                        "vendor",
+                        RelType.PROVIDES,
+                        entry.vendor,
+                        ref.id,
+                        Label.VENDOR,
+                        reference_is_start=True,
+                    )
+                tenant = _tenant_of(ref.id)
+                for k, scope in enumerate(_unique(entry.approved_scopes)):
+                    wanted_scopes.append(
+                        (f"{pointer}/approved_scopes/{k}", ref.id, f"{tenant}/{scope}", scope)
+                    )
+        scope_labels = dict(known(s for _, _, s, _ in wanted_scopes)) if known else {}
+        for pointer, integration, scope_id, scope in wanted_scopes:
+            if scope_labels.get(scope_id) == str(Label.SCOPE):
+                batch.rels.append(RelRow(str(RelType.APPROVED_FOR), integration, scope_id))
+            else:
+                self.warnings.append(
+                    f"{self.file}: {pointer}: {integration} holds no scope '{scope}' in its "
+                    "tenant; the approval is not recorded"
+                )
+        store_labels = dict(known(c.data_store for c in b.classify)) if known else {}
+        classified: dict[str, str] = {}
+        for i, classify in enumerate(b.classify):
+            pointer = f"/classify/{i}"
+            if classify.data_store in b.labels:
+                raise InputError(
+                    self.file,
+                    pointer,
+                    "data_store",
+                    f"{classify.data_store} is defined in this file; set it there",
+                )
+            if classify.data_store in classified:
+                raise InputError(
+                    self.file,
+                    pointer,
+                    "data_store",
+                    f"also classified at {classified[classify.data_store]}",
+                )
+            classified[classify.data_store] = pointer
+            label = store_labels.get(classify.data_store)
+            if label is None:
+                self.warnings.append(
+                    f"{self.file}: {pointer}: no data store {classify.data_store} in the store yet"
+                )
+                continue
+            if label != str(Label.DATA_STORE):
+                raise InputError(
+                    self.file,
+                    pointer,
+                    "data_store",
+                    f"'{classify.data_store}' is {_a(label)}, not a DataStore",
+                )
+            batch.patches.append(
+                NodeRow(
+                    str(Label.DATA_STORE),
+                    classify.data_store,
+                    {"classification": str(classify.classification)},
+                )
+            )
 
 
 class _Builder:
@@ -396,6 +612,8 @@ class _Builder:
         self.where: dict[str, str] = {}  # id -> pointer of its definition
         self.labels: dict[str, str] = {}
         self.refs: list[tuple[str, str, str, Label | tuple[Label, ...], RelRow]] = []
+        self.enrich: list[EnrichIn] = []
+        self.classify: list[ClassifyIn] = []
 
     def node(self, pointer: str, label: Label, model: NodeModel, base: type[NodeModel]) -> None:
         props = _props(model, base)
@@ -448,6 +666,8 @@ class _Builder:
             self._data_store(f"/data_stores/{i}", store, tenant_id=None)
         for i, integration in enumerate(doc.integrations):
             self._integration(f"/integrations/{i}", integration)
+        self.enrich = list(doc.enrich)
+        self.classify = list(doc.classify)
         return ParsedInventory(self, SOURCE, doc.inventory)
 
     def _tenant(self, pointer: str, tenant: TenantIn) -> None:
@@ -538,6 +758,11 @@ class _Builder:
                 )
             rels.append(row)
         return rels
+
+
+def _tenant_of(integration_id: str) -> str:
+    """The tenant id of an ingested integration: ids are '<provider>:<tenant>:<kind>:<key>'."""
+    return ":".join(integration_id.split(":", 2)[:2])
 
 
 def _a(label: str) -> str:

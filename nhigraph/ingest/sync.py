@@ -13,7 +13,9 @@ from pathlib import Path
 
 from nhigraph.errors import InputError
 from nhigraph.graph.store import Batch, Store, SyncRun, WriteSummary, split_batch
-from nhigraph.ingest import inventory
+from nhigraph.ingest import inventory, vendors
+from nhigraph.ingest.redaction import Fingerprinter
+from nhigraph.ingest.source import RawInput, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +24,14 @@ class FileResult:
     summary: WriteSummary
 
 
-def read_inventories(store: Store, paths: Sequence[Path]) -> list[tuple[str, Batch]]:
-    """Parse every file, then resolve references against all the files and the store."""
+def read_inventories(
+    store: Store, paths: Sequence[Path], warnings: list[str] | None = None
+) -> list[tuple[str, Batch]]:
+    """Parse every file, then resolve references against all the files and the store.
+
+    Enrichments (``enrich``, ``classify``) are matched against what the store holds;
+    what matches nothing is appended to ``warnings``.
+    """
     parsed = [inventory.parse_file(p) for p in paths]
     defined: dict[str, str] = {}
     defined_in: dict[str, str] = {}
@@ -72,7 +80,46 @@ def read_inventories(store: Store, paths: Sequence[Path]) -> list[tuple[str, Bat
 
         return others
 
-    return [(item.file, item.batch(known, others_than(item))) for item in parsed]
+    index = store.integration_refs(vendors.SOURCE) if any(p.enriches for p in parsed) else None
+    batches = [(item.file, item.batch(known, others_than(item), index)) for item in parsed]
+    if warnings is not None:
+        for item in parsed:
+            warnings.extend(item.warnings)
+    return batches
+
+
+@dataclass(slots=True)
+class SourceRead:
+    """Batches of one source (one per tenant, labelled '<source> <tenant id>') and the
+    scope names its catalogue did not know."""
+
+    batches: list[tuple[str, Batch]]
+    unclassified: list[str]
+
+
+def read_source(
+    source: Source, raws: Sequence[RawInput], fingerprinter: Fingerprinter
+) -> SourceRead:
+    """Transform every input before anything is written; one batch per tenant."""
+    batches: list[tuple[str, Batch]] = []
+    unclassified: set[str] = set()
+    where: dict[str, str] = {}
+    for raw in raws:
+        result = source.transform(raw, fingerprinter)
+        unclassified.update(result.unclassified)
+        first = next((p.file for pages in raw.pages.values() for p in pages), raw.source)
+        for batch in result.batches:
+            if batch.tenant in where:
+                raise InputError(
+                    first,
+                    "/",
+                    None,
+                    f"reports tenant {batch.tenant} again (also in {where[batch.tenant]}); "
+                    "give each tenant's pages once per command",
+                )
+            where[batch.tenant] = first
+            batches.append((f"{source.name} {batch.tenant}", batch))
+    return SourceRead(batches, sorted(unclassified))
 
 
 def write_batches(
