@@ -255,6 +255,8 @@ def pages_cursor(
             if error in {
                 "missing_scope",
                 "not_allowed_token_type",
+                "not_allowed",
+                "app_management_app_not_installed_on_org",
                 "not_authed",
                 "invalid_auth",
                 "no_permission",
