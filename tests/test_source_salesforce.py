@@ -653,7 +653,7 @@ def malformed(case: str) -> Path:
         (
             "wrong_object",
             "{file}/oauth_tokens.json: /records/0 field 'attributes': "
-            "a User record in the oauth_tokens pages; expected OauthToken",
+            "a record of another object in the oauth_tokens pages; expected OauthToken",
         ),
     ],
 )

@@ -146,7 +146,8 @@ def _rows(raw: RawInput, endpoint: str) -> Iterator[Raw]:
             kind = attributes.opt_str("type") if attributes is not None else None
             if kind is not None and kind != expected:
                 raise row.error(
-                    "attributes", f"a {kind} record in the {endpoint} pages; expected {expected}"
+                    "attributes",
+                    f"a record of another object in the {endpoint} pages; expected {expected}",
                 )
             yield row
 
