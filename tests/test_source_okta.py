@@ -479,17 +479,14 @@ def test_fetch_follows_every_page_of_every_endpoint() -> None:
 def test_pages_saved_by_collect_read_back_to_the_same_records(tmp_path: Path) -> None:
     raw = get_source("okta").fetch(context(Recorded(org_routes())))
     written = save_pages(raw, tmp_path)
-    assert sorted(p.name for p in written) == [
-        "api_tokens.1.json",
-        "api_tokens.2.json",
-        "apps.1.json",
-        "apps.2.json",
-        *(f"grants.{n}.json" for n in range(1, 7)),
-    ]
-    # Saved files lose which app a grants page was fetched for; clientId tells.
+    names = sorted(p.name for p in written)
+    assert names[:4] == ["api_tokens.1.json", "api_tokens.2.json", "apps.1.json", "apps.2.json"]
+    # A grants page is named after the app it was fetched for (two pages of one app: .n).
+    assert len(names) == 10 and all(n.startswith("grants.0oa") for n in names[4:])
     again = transform(read_saved(get_source("okta"), tmp_path, None))
-    assert again.batches[0].nodes == transform(raw).batches[0].nodes
-    assert again.batches[0].rels == transform(raw).batches[0].rels
+    fetched = transform(raw)
+    assert sorted(again.batches[0].nodes, key=repr) == sorted(fetched.batches[0].nodes, key=repr)
+    assert sorted(again.batches[0].rels, key=repr) == sorted(fetched.batches[0].rels, key=repr)
 
 
 def test_fetch_waits_as_told_by_retry_after() -> None:

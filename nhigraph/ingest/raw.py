@@ -67,7 +67,10 @@ def parse_time(value: Any, epoch: bool = False) -> str:
         raise ValueError("not an ISO 8601 timestamp (expected e.g. 2026-01-31T09:00:00Z)") from None
     if moment.tzinfo is None:
         raise ValueError("timestamp has no time zone")
-    return format_utc(moment)
+    try:
+        return format_utc(moment)
+    except OverflowError:
+        raise ValueError("timestamp out of range") from None
 
 
 # Builtins under other names: Raw has methods called str, list and bool.

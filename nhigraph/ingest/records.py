@@ -166,7 +166,7 @@ class TenantRecords:
             for n in self.nodes.values()
         ]
         rels = [RelRow(r.type, redact(r.start), redact(r.end), r.props) for r in self.rels.values()]
-        return Batch(self.source, self.tenant_id, nodes, rels)
+        return Batch(self.source, redact(self.tenant_id), nodes, rels)
 
     def labels(self) -> dict[str, str]:
         return {node_id: row.label for node_id, row in self.nodes.items()}

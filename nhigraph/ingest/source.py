@@ -161,13 +161,24 @@ _HTML = "an HTML page, not a saved API response (was an error or sign-in page sa
 
 
 def save_pages(raw: RawInput, folder: Path) -> list[Path]:
-    """Write fetched pages as files ``read_saved`` reads back: ``<endpoint>.<n>.<format>``."""
+    """Write fetched pages as files ``read_saved`` reads back.
+
+    A page fetched for a parent (a project, an app) is named after it,
+    ``<endpoint>.<parent>.json``, since some bodies do not say whose they are; other
+    pages are ``<endpoint>.<n>.json`` (``.csv`` for text)."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
+    used: set[str] = set()
     for endpoint, pages in raw.pages.items():
         for n, page in enumerate(pages, start=1):
             is_text = isinstance(page.body, str)
-            target = folder / f"{endpoint}.{n}.{'csv' if is_text else 'json'}"
+            suffix = "csv" if is_text else "json"
+            parent = ".".join(re.sub(r"[^A-Za-z0-9@_-]+", "_", v) for v in page.params.values())
+            stem = f"{endpoint}.{parent}" if parent else f"{endpoint}.{n}"
+            if stem in used:
+                stem = f"{stem}.{n}"
+            used.add(stem)
+            target = folder / f"{stem}.{suffix}"
             target.write_text(page.body if is_text else json.dumps(page.body, indent=1) + "\n")
             written.append(target)
     return written
