@@ -204,6 +204,10 @@ def collect(
         store.close()
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 class _quiet:
     def __enter__(self) -> None:
         return None
@@ -259,15 +263,16 @@ def _write_and_report(
         return
     out.print(_summary_table(rows))
     out.print(
-        f"vendors: {links.linked} integrations tied to vendors by publisher "
-        f"({links.created} vendors named only by publishers; "
-        f"{linked.rels_added} links added, {linked.rels_removed} removed)"
+        f"vendors: {_count(links.linked, 'integration')} tied to a vendor by publisher hints "
+        f"({_count(links.created, 'vendor')} known only from hints; "
+        f"{_count(linked.rels_added, 'link')} added, {linked.rels_removed} removed)"
     )
     if unclassified:
         shown = ", ".join(unclassified[:10]) + (" ..." if len(unclassified) > 10 else "")
+        verb = "is" if len(unclassified) == 1 else "are"
         out.print(
-            f"[yellow]{len(unclassified)} scopes are not in the catalogue[/] (stored as write, "
-            f"reaching their tenant): {escape(shown)}"
+            f"[yellow]{_count(len(unclassified), 'scope')} {verb} not in the catalogue[/] "
+            f"(stored as write, reaching their tenant): {escape(shown)}"
         )
     for warning in warnings:
         err.print(f"warning: {escape(warning)}")

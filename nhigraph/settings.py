@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         default=None, description="Google OAuth access token (Admin SDK + IAM read scopes)"
     )
     github_token: SecretStr | None = Field(default=None, description="GitHub token (org admin)")
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API; GitHub Enterprise Server: https://<host>/api/v3",
+    )
     slack_token: SecretStr | None = Field(
         default=None, description="Slack user token with admin.apps:read (Enterprise Grid)"
     )

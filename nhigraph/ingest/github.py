@@ -38,7 +38,6 @@ from nhigraph.ingest.source import Endpoint, FetchContext, RawInput, Source, Sou
 
 NAME = "github"
 PROVIDER = "github"
-API = "https://api.github.com"
 API_VERSION = "2022-11-28"
 PER_PAGE = 100
 
@@ -363,7 +362,8 @@ def _authorization(records: TenantRecords, item: Raw) -> None:
 
 
 def fetch(ctx: FetchContext) -> RawInput:
-    """Every page ``transform`` reads, live from api.github.com."""
+    """Every page ``transform`` reads, live from api.github.com (or GitHub Enterprise
+    Server's API, ``NHIGRAPH_GITHUB_API_URL``)."""
     token = ctx.settings.github_token
     if token is None:
         raise ConfigError(
@@ -385,7 +385,7 @@ def fetch(ctx: FetchContext) -> RawInput:
     pages: dict[str, list[RawPage]] = {}
     with ApiClient(
         NAME,
-        API,
+        ctx.settings.github_api_url.rstrip("/"),
         headers=headers,
         transport=ctx.transport,
         max_retries=ctx.settings.http_max_retries,
