@@ -30,7 +30,7 @@ from nhigraph.graph.model import (
     Principal,
     RelType,
 )
-from nhigraph.ingest.http import ApiClient, pages_link
+from nhigraph.ingest.http import ApiClient, HttpError, pages_link
 from nhigraph.ingest.raw import Raw, RawPage
 from nhigraph.ingest.records import TenantRecords
 from nhigraph.ingest.redaction import Fingerprinter
@@ -115,10 +115,7 @@ def _array(page: RawPage, what: str) -> list[Raw]:
         raise body.error(None, _error_body(what))
     if not isinstance(body.value, list):
         raise body.error(None, f"expected the array of {what} GitHub returns")
-    return [
-        Raw(body.file, f"/{i}", value).expect_object("an object in the array")
-        for i, value in enumerate(body.value)
-    ]
+    return body.elements()
 
 
 def _error_body(what: str) -> str:
@@ -459,7 +456,7 @@ def _fetch_apps(client: ApiClient, slugs: list[str]) -> list[RawPage]:
 
 def _not_found(exc: NhigraphError) -> bool:
     """Whether ``ApiClient`` refused with 404 (it reports 4xx as plain NhigraphError)."""
-    return type(exc) is NhigraphError and " returned 404" in str(exc)
+    return isinstance(exc, HttpError) and exc.status == 404
 
 
 SOURCE = Source(

@@ -12,6 +12,7 @@ are sent in headers only and never appear in an error, a page or a log line.
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -31,6 +32,16 @@ class AccessDenied(NhigraphError):
     """The credentials lack a permission the endpoint needs (401/403)."""
 
     code = "ACCESS_DENIED"
+
+
+class HttpError(NhigraphError):
+    """An answer the source gave that retrying will not change (a 4xx other than 401/403/429)."""
+
+    code = "SOURCE_ERROR"
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class SourceUnavailable(NhigraphError):
@@ -105,8 +116,10 @@ class ApiClient:
                     asked = _retry_after(response) if status == 429 else None
                     wait = _backoff(attempt) if asked is None else asked
                 elif status >= 400:
-                    raise NhigraphError(
+                    raise HttpError(
                         f"{self.source}: {what} returned {status}{_reason(response)}"
+                        f"{_error_code(response)}",
+                        status,
                     )
                 else:
                     return response
@@ -139,6 +152,24 @@ def _path(url: str) -> str:
 
 def _reason(response: httpx.Response) -> str:
     return f" {response.reason_phrase}" if response.reason_phrase else ""
+
+
+def _error_code(response: httpx.Response) -> str:
+    """The API's short error code, when its JSON body has one (never its free text, which
+    may quote what was sent)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, list) and body:
+        body = body[0]  # Salesforce answers with a list of errors
+    if not isinstance(body, dict):
+        return ""
+    for key in ("errorCode", "error", "code"):
+        value = body.get(key)
+        if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+            return f" ({value})"
+    return ""
 
 
 def _backoff(attempt: int) -> float:

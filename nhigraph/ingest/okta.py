@@ -116,13 +116,13 @@ def _elements(page: RawPage, what: str) -> Iterator[Raw]:
     """The items of a page whose body is a JSON array (every Okta list response)."""
     body = Raw.of(page)
     if isinstance(body.value, list):
-        for i, value in enumerate(body.value):
-            yield Raw(page.file, f"/{i}", value).expect_object(f"an object (one {what})")
+        yield from body.elements(f"an object (one {what})")
         return
     if isinstance(body.value, dict) and body.has("errorCode"):
-        code = body.opt_str("errorCode")
+        code = body.opt_str("errorCode") or ""
+        shown = f" ({code})" if re.fullmatch(r"E\d{7}", code) else ""  # never echo input
         raise body.error(
-            None, f"an Okta error response ({code}), not a list of {what}s; was access denied?"
+            None, f"an Okta error response{shown}, not a list of {what}s; was access denied?"
         )
     raise body.error(None, f"expected an array of {what}s (the documented response)")
 

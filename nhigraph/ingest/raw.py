@@ -138,6 +138,16 @@ class Raw:
             raise self.error(key, f"expected an array, got {_kind(child.value)}")
         return [Raw(self.file, f"{child.pointer}/{i}", v) for i, v in enumerate(child.value)]
 
+    def elements(self, what: _Str = "an object in the array") -> _List[Raw]:
+        """The items of this value, which must be an array of objects (e.g. a page whose
+        body is a bare JSON array, as GitHub and Okta lists are)."""
+        if not isinstance(self.value, list):
+            raise self.error(None, f"expected an array, got {_kind(self.value)}")
+        return [
+            Raw(self.file, f"{self.pointer}/{i}", v).expect_object(what)
+            for i, v in enumerate(self.value)
+        ]
+
     def items(self) -> Iterator[tuple[_Str, Raw]]:
         """Members of this object, in order."""
         for key, value in self.expect_object().value.items():
