@@ -195,10 +195,73 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 # --------------------------------------------------------------------------- pagination
 
+#: Where the next page is, given a page's body, its response and the query it was sent
+#: with: (url, query) to fetch next, or None on the last page.
+#: A None query keeps the url's own query string (httpx replaces it with any dict given).
+Following = Callable[
+    [Any, httpx.Response, dict[str, Any] | None], tuple[str, dict[str, Any] | None] | None
+]
 
-def _guard(pages: int, source: str, url: str) -> None:
-    if pages >= MAX_PAGES:
-        raise SourceUnavailable(f"{source}: {_path(url)} kept returning more pages; stopped")
+
+def _follow(
+    client: ApiClient,
+    endpoint: str,
+    url: str,
+    permission: str,
+    params: Mapping[str, Any] | None,
+    page_params: Mapping[str, str] | None,
+    following: Following,
+    check: Callable[[Any], None] | None = None,
+) -> Iterator[RawPage]:
+    """Fetch ``url`` and the pages after it, as ``following`` finds them."""
+    next_url, query = url, (None if params is None else dict(params))
+    for _ in range(MAX_PAGES):
+        body, response = client.json(next_url, permission, params=query)
+        if check is not None:
+            check(body)
+        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
+        after = following(body, response, query)
+        if after is None:
+            return
+        next_url, query = after
+    raise SourceUnavailable(f"{client.source}: {_path(url)} kept returning more pages; stopped")
+
+
+def _member(body: Any, *keys: str) -> Any:
+    for key in keys:
+        body = body.get(key) if isinstance(body, dict) else None
+    return body
+
+
+def _odata_next(body: Any, response: httpx.Response, query: dict[str, Any] | None) -> Any:
+    link = _member(body, "@odata.nextLink")
+    return (link, None) if isinstance(link, str) and link else None
+
+
+def _token_next(body: Any, response: httpx.Response, query: dict[str, Any] | None) -> Any:
+    token = _member(body, "nextPageToken")
+    if not isinstance(token, str) or not token:
+        return None
+    return str(response.request.url.copy_with(query=None)), {**(query or {}), "pageToken": token}
+
+
+def _link_next(body: Any, response: httpx.Response, query: dict[str, Any] | None) -> Any:
+    following = response.links.get("next", {}).get("url")
+    return (following, None) if following else None
+
+
+def _cursor_next(body: Any, response: httpx.Response, query: dict[str, Any] | None) -> Any:
+    cursor = _member(body, "response_metadata", "next_cursor")
+    if not isinstance(cursor, str) or not cursor:
+        return None
+    return str(response.request.url.copy_with(query=None)), {**(query or {}), "cursor": cursor}
+
+
+def _soql_next(body: Any, response: httpx.Response, query: dict[str, Any] | None) -> Any:
+    following = _member(body, "nextRecordsUrl")
+    if _member(body, "done") is not False or not isinstance(following, str) or not following:
+        return None
+    return urljoin(str(response.request.url), following), None
 
 
 def pages_odata(
@@ -210,16 +273,7 @@ def pages_odata(
     page_params: Mapping[str, str] | None = None,
 ) -> Iterator[RawPage]:
     """Microsoft Graph: follow ``@odata.nextLink`` (an absolute URL) until it is absent."""
-    next_url: str | None = url
-    query: Mapping[str, Any] | None = params
-    count = 0
-    while next_url:
-        _guard(count, client.source, url)
-        body, _ = client.json(next_url, permission, params=query)
-        yield RawPage(endpoint, next_url, body, dict(page_params or {}))
-        count += 1
-        link = body.get("@odata.nextLink") if isinstance(body, dict) else None
-        next_url, query = (link, None) if isinstance(link, str) and link else (None, None)
+    return _follow(client, endpoint, url, permission, params, page_params, _odata_next)
 
 
 def pages_token(
@@ -231,17 +285,7 @@ def pages_token(
     page_params: Mapping[str, str] | None = None,
 ) -> Iterator[RawPage]:
     """Google APIs: repeat with ``pageToken`` = the last ``nextPageToken`` until absent."""
-    query = dict(params or {})
-    count = 0
-    while True:
-        _guard(count, client.source, url)
-        body, response = client.json(url, permission, params=query)
-        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
-        count += 1
-        token = body.get("nextPageToken") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            return
-        query["pageToken"] = token
+    return _follow(client, endpoint, url, permission, params, page_params, _token_next)
 
 
 def pages_link(
@@ -253,16 +297,7 @@ def pages_link(
     page_params: Mapping[str, str] | None = None,
 ) -> Iterator[RawPage]:
     """GitHub and Okta: follow the ``Link: <...>; rel="next"`` header until absent."""
-    next_url: str | None = url
-    query: Mapping[str, Any] | None = params
-    count = 0
-    while next_url:
-        _guard(count, client.source, url)
-        body, response = client.json(next_url, permission, params=query)
-        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
-        count += 1
-        following = response.links.get("next", {}).get("url")
-        next_url, query = (following, None) if following else (None, None)
+    return _follow(client, endpoint, url, permission, params, page_params, _link_next)
 
 
 def pages_cursor(
@@ -276,38 +311,36 @@ def pages_cursor(
     """Slack Web API: ``ok`` must be true; repeat with ``cursor`` =
     ``response_metadata.next_cursor`` until it is empty. Slack reports most errors with
     HTTP 200 and ``ok: false``; a missing scope becomes ``AccessDenied``."""
-    query = dict(params or {})
-    count = 0
-    while True:
-        _guard(count, client.source, url)
-        body, response = client.json(url, permission, params=query)
-        if isinstance(body, dict) and body.get("ok") is False:
-            error = str(body.get("error", "unknown_error"))
-            if error in {
-                "missing_scope",
-                "not_allowed_token_type",
-                "not_allowed",
-                "app_management_app_not_installed_on_org",
-                "not_authed",
-                "invalid_auth",
-                "no_permission",
-                "feature_not_enabled",
-                "not_an_admin",
-            }:
-                raise AccessDenied(
-                    f"{client.source}: GET {_path(url)} answered '{error}': the token needs "
-                    f"{permission}"
-                )
-            if error in {"ratelimited", "fatal_error", "internal_error", "service_unavailable"}:
-                raise SourceUnavailable(f"{client.source}: GET {_path(url)} answered '{error}'")
-            raise NhigraphError(f"{client.source}: GET {_path(url)} answered '{error}'")
-        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
-        count += 1
-        meta = body.get("response_metadata") if isinstance(body, dict) else None
-        cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
-        if not isinstance(cursor, str) or not cursor:
+
+    def check(body: Any) -> None:
+        if _member(body, "ok") is not False:
             return
-        query["cursor"] = cursor
+        error = str(_member(body, "error") or "unknown_error")
+        if error in _SLACK_DENIED:
+            raise AccessDenied(
+                f"{client.source}: GET {_path(url)} answered '{error}': the token needs "
+                f"{permission}"
+            )
+        if error in {"ratelimited", "fatal_error", "internal_error", "service_unavailable"}:
+            raise SourceUnavailable(f"{client.source}: GET {_path(url)} answered '{error}'")
+        raise NhigraphError(f"{client.source}: GET {_path(url)} answered '{error}'")
+
+    return _follow(client, endpoint, url, permission, params, page_params, _cursor_next, check)
+
+
+_SLACK_DENIED = frozenset(
+    {
+        "missing_scope",
+        "not_allowed_token_type",
+        "not_allowed",
+        "app_management_app_not_installed_on_org",
+        "not_authed",
+        "invalid_auth",
+        "no_permission",
+        "feature_not_enabled",
+        "not_an_admin",
+    }
+)
 
 
 def pages_soql(
@@ -319,16 +352,4 @@ def pages_soql(
     page_params: Mapping[str, str] | None = None,
 ) -> Iterator[RawPage]:
     """Salesforce REST query: follow ``nextRecordsUrl`` (a path) while ``done`` is false."""
-    next_url: str | None = url
-    query: Mapping[str, Any] | None = params
-    count = 0
-    while next_url:
-        _guard(count, client.source, url)
-        body, response = client.json(next_url, permission, params=query)
-        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
-        count += 1
-        following = body.get("nextRecordsUrl") if isinstance(body, dict) else None
-        done = body.get("done", True) if isinstance(body, dict) else True
-        if done or not isinstance(following, str) or not following:
-            return
-        next_url, query = urljoin(str(response.request.url), following), None
+    return _follow(client, endpoint, url, permission, params, page_params, _soql_next)

@@ -130,27 +130,18 @@ class TenantRecords:
         entry = self.catalogue.lookup(name)
         if entry is None:
             self.unclassified.add(name)
-            self.add(
-                Scope,
-                where,
-                id=scope_id,
-                name=name,
-                provider=self.provider,
-                access=Access.WRITE,
-                unclassified=True,
-            )
-            self.rel(RelType.CAN_ACCESS, scope_id, self.tenant_id, Access.WRITE)
-            return scope_id
         self.add(
             Scope,
             where,
             id=scope_id,
             name=name,
             provider=self.provider,
-            access=entry.access,
-            sensitive=entry.sensitive,
+            access=Access.WRITE if entry is None else entry.access,
+            sensitive=None if entry is None else entry.sensitive,
+            unclassified=True if entry is None else None,
         )
-        for key, access in self.catalogue.reach(entry):
+        reach = [(TENANT, Access.WRITE)] if entry is None else self.catalogue.reach(entry)
+        for key, access in reach:
             target = self.tenant_id if key == TENANT else self.store_ids[key]
             self.rel(RelType.CAN_ACCESS, scope_id, target, access)
         return scope_id
