@@ -259,3 +259,35 @@ def test_access_denied_names_the_permission_and_a_missing_token_the_variable(
     assert missing.stderr.strip().startswith(
         "nhigraph: error: GitHub needs a token: set NHIGRAPH_GITHUB_TOKEN"
     )
+
+
+def test_a_broken_saved_page_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "g.db"
+    folder = tmp_path / "github"
+    folder.mkdir()
+    for page in (EXAMPLES / "saas" / "github").iterdir():
+        (folder / page.name).write_text(page.read_text())
+    run("--db", str(db), "ingest", "--source", "github", "--tenant", "tailspin", str(folder),
+        env=KEY)  # fmt: skip
+    before = db.read_bytes()
+    text = (folder / "personal_access_tokens.json").read_text()
+    (folder / "personal_access_tokens.json").write_text(text[: len(text) // 2])
+    (folder / "installations.json").write_text("<html><body>Sign in</body></html>")
+    result = nhigraph("--db", str(db), "ingest", "--source", "github", "--tenant", "tailspin",
+                      str(folder), env=KEY)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"nhigraph: error: {folder / 'installations.json'}: /: an HTML page, not a saved API "
+        "response (was an error or sign-in page saved?)"
+    )
+    (folder / "installations.json").write_text(
+        (EXAMPLES / "saas/github/installations.json").read_text()
+    )
+    result = nhigraph("--db", str(db), "ingest", "--source", "github", "--tenant", "tailspin",
+                      str(folder), env=KEY)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"nhigraph: error: {folder / 'personal_access_tokens.json'}: line "
+    )
+    assert "not valid JSON" in result.stderr and result.stderr.count("\n") == 1
+    assert db.read_bytes() == before
