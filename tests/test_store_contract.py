@@ -470,3 +470,22 @@ def test_a_patch_must_set_patchable_fields_of_a_node_that_exists(
         store.upsert(people(patch), RUN2)
     assert str(caught.value) == message
     assert snapshot(store) == before
+
+
+def test_nodes_by_id_by_label_and_neighbours_read_alike(store: Store) -> None:
+    store.upsert(estate("acme"), RUN1)
+    found = store.get_nodes([ZEN, CASE, "nope:x", ZEN])
+    assert sorted(found) == [ZEN, CASE]
+    assert found[ZEN].label == "Integration" and found[ZEN].props["purpose"] == "case sync"
+    assert found[ZEN].props["source"] == "inventory" and found[ZEN].props["first_seen"] == RUN1.at
+    assert [n.id for n in store.nodes_of("Integration")] == ["aws:acme:user:etl", ZEN]
+    assert store.nodes_of("Principal") == []
+    assert store.neighbours("HAS_CREDENTIAL", "out", [ZEN, "aws:acme:user:etl", "x:y"]) == {
+        ZEN: [("salesforce:acme:token:1", {})],
+        "aws:acme:user:etl": [("aws:acme:key:AKIAEXAMPLE0000001", {})],
+    }
+    assert store.neighbours("CAN_ACCESS", "in", ["salesforce:acme", CASE]) == {
+        "salesforce:acme": [("salesforce:acme/api", {"access": "read"})],
+        CASE: [("salesforce:acme/api", {})],
+    }
+    assert store.neighbours("OWNS", "in", [ZEN]) == {ZEN: [("inventory:team:payments", {})]}

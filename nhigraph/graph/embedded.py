@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -63,6 +64,7 @@ CREATE TABLE IF NOT EXISTS rel (
     last_seen TEXT NOT NULL,
     PRIMARY KEY (start, type, "end")
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS node_label ON node (label);
 CREATE TABLE IF NOT EXISTS patch (
     id TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -118,6 +120,8 @@ class EmbeddedStore:
             )
         self._graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self._store_facts: dict[str, StoreFacts] = {}
+        # Readers in several threads (the API) share the connection one query at a time.
+        self._read_lock = threading.Lock()
         self._load()
 
     # ------------------------------------------------------------------ reading
@@ -151,6 +155,46 @@ class EmbeddedStore:
             (node_id,),
         ).fetchone()
         return None if row is None else _stored_node(node_id, *row)
+
+    def get_nodes(self, ids: Iterable[str]) -> dict[str, StoredNode]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, StoredNode] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            with self._read_lock:
+                rows = self._db.execute(
+                    "SELECT id, label, props, source, sync_tenant, sync_run, first_seen, "
+                    f"last_seen FROM node WHERE id IN ({marks})",
+                    chunk,
+                ).fetchall()
+            for node_id, *rest in rows:
+                found[node_id] = _stored_node(node_id, *rest)
+        return found
+
+    def nodes_of(self, label: str) -> list[StoredNode]:
+        with self._read_lock:
+            rows = self._db.execute(
+                "SELECT id, label, props, source, sync_tenant, sync_run, first_seen, last_seen "
+                "FROM node WHERE label = ? ORDER BY id",
+                (label,),
+            ).fetchall()
+        return [_stored_node(node_id, *rest) for node_id, *rest in rows]
+
+    def neighbours(
+        self, rel_type: str, direction: str, ids: Iterable[str]
+    ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        adjacency = self._graph._succ if direction == "out" else self._graph._pred
+        found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for node_id in ids:
+            joined = [
+                (other, dict(keys[rel_type]))
+                for other, keys in adjacency.get(node_id, _NO_EDGES).items()
+                if rel_type in keys
+            ]
+            if joined:
+                found[node_id] = sorted(joined, key=lambda item: item[0])
+        return found
 
     def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
         declared: dict[str, list[str]] = {}

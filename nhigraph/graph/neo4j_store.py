@@ -10,6 +10,7 @@ outside it.
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -46,6 +47,9 @@ from nhigraph.graph.store import (
 _PATCH_KEYS = [f"patch_{f}" for fields in PATCH_FIELDS.values() for f in fields]
 _FIXED = ["id", *BOOKKEEPING, *_PATCH_KEYS, *PATCH_BOOKKEEPING]
 _DATETIME_BOOKKEEPING = frozenset({"first_seen", "last_seen"})
+_LABELS = frozenset(str(label) for label in Label)
+_TYPES = frozenset(str(t) for t in RelType)
+_REL_BOOK = frozenset(BOOKKEEPING)
 
 
 def _snake(name: str) -> str:
@@ -92,7 +96,9 @@ class Neo4jStore:
         self.database = database
         self.batch_rows = batch_rows
         self._driver = GraphDatabase.driver(uri, auth=(user, password))
-        self._reader: neo4j.Session | None = None
+        self._local = threading.local()  # one reader session per thread (the API's pool)
+        self._sessions: list[neo4j.Session] = []
+        self._sessions_lock = threading.Lock()
         try:
             self._driver.verify_connectivity()
             with self._session() as session:
@@ -129,6 +135,40 @@ class Neo4jStore:
         props = _from_db(record["props"])
         props.pop("id", None)
         return StoredNode(record["label"], record["id"], props)
+
+    def get_nodes(self, ids: Iterable[str]) -> dict[str, StoredNode]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, StoredNode] = {}
+        for i in range(0, len(wanted), self.batch_rows):
+            for r in self._rows("nodes_by_id", ids=wanted[i : i + self.batch_rows]):
+                props = _from_db(r["props"])
+                props.pop("id", None)
+                found[r["id"]] = StoredNode(r["label"], r["id"], props)
+        return found
+
+    def nodes_of(self, label: str) -> list[StoredNode]:
+        if label not in _LABELS:
+            raise StoreError(f"unknown label {label!r}")
+        nodes = []
+        for r in self._rows(f"nodes_{_snake(label)}"):
+            props = _from_db(r["props"])
+            props.pop("id", None)
+            nodes.append(StoredNode(label, r["id"], props))
+        return nodes
+
+    def neighbours(
+        self, rel_type: str, direction: str, ids: Iterable[str]
+    ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        if rel_type not in _TYPES or direction not in ("in", "out"):
+            raise StoreError(f"unknown relationship {rel_type!r} / direction {direction!r}")
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        name = f"neighbours_{direction}_{rel_type.lower()}"
+        for i in range(0, len(wanted), self.batch_rows):
+            for r in self._rows(name, ids=wanted[i : i + self.batch_rows]):
+                props = {k: v for k, v in _from_db(r["props"]).items() if k not in _REL_BOOK}
+                found.setdefault(r["id"], []).append((r["other"], props))
+        return {k: sorted(v, key=lambda item: item[0]) for k, v in found.items()}
 
     def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
         with self._session() as session:
@@ -174,16 +214,19 @@ class Neo4jStore:
     # The ReachView of graph.blast: one parameterised query per question, sorted here.
 
     def _rows(self, name: str, **params: Any) -> list[neo4j.Record]:
-        # One session serves every engine question: a radius asks a dozen small ones, and
-        # acquiring a session each time cost as much as answering. Like the store itself,
-        # it is used by one thread at a time.
-        if self._reader is None:
-            self._reader = self._session()
+        # One session per thread serves every read: a radius asks a dozen small questions,
+        # and acquiring a session each time cost as much as answering. Sessions are not
+        # thread-safe; the driver is.
+        reader: neo4j.Session | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = self._session()
+            with self._sessions_lock:
+                self._sessions.append(reader)
         try:
-            return list(self._reader.run(queries.load(name), params))
+            return list(reader.run(queries.load(name), params))
         except ServiceUnavailable as exc:
-            self._reader.close()
-            self._reader = None
+            reader.close()
+            self._local.reader = None
             raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
 
     def resolve_start(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
@@ -356,8 +399,10 @@ class Neo4jStore:
             ) from None
 
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
+        with self._sessions_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
         self._driver.close()
 
     def __enter__(self) -> Neo4jStore:

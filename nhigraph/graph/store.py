@@ -170,6 +170,22 @@ class Store(ReachView, Protocol):
 
     def get_node(self, node_id: str) -> StoredNode | None: ...
 
+    def get_nodes(self, ids: Iterable[str]) -> dict[str, StoredNode]:
+        """The nodes of ``ids`` the store holds (missing ids are absent)."""
+        ...
+
+    def nodes_of(self, label: str) -> list[StoredNode]:
+        """Every node with ``label``, ordered by id."""
+        ...
+
+    def neighbours(
+        self, rel_type: str, direction: str, ids: Iterable[str]
+    ) -> dict[str, list[tuple[str, dict[str, JSONValue]]]]:
+        """For each of ``ids``, the nodes joined to it by ``rel_type`` — ``direction`` 'out'
+        (it is the start) or 'in' (it is the end) — with the relationship's domain
+        properties, ordered by the other node's id; ids without any are absent."""
+        ...
+
     def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
         """Every integration (by id) with its join keys; ``declared_vendors`` leaves out
         PROVIDES relationships written by ``derived_source`` (the vendor linker)."""
