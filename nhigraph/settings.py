@@ -81,6 +81,26 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("NHIGRAPH_AWS_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
     )
+    # The GraphQL API (nhigraph serve).
+    api_keys_file: Path = Field(
+        default=Path("~/.config/nhigraph/api-keys.json"),
+        description="API keys (hashes only); replicas share it as a mounted secret",
+    )
+    api_introspection: bool = Field(
+        default=False, description="allow schema introspection (and field suggestions)"
+    )
+    api_ide: bool = Field(default=True, description="serve the GraphQL IDE at /ide/")
+    api_cors_origins: list[str] = Field(
+        default=[], description="origins allowed to call the API from a browser; none by default"
+    )
+    api_max_body_bytes: int = Field(default=65_536, ge=1024, description="request body limit")
+    api_timeout: float = Field(default=10.0, gt=0, description="seconds a request may run")
+    api_max_depth: int = Field(default=12, ge=2, le=50)
+    api_max_aliases: int = Field(default=15, ge=0, le=1000)
+    api_max_tokens: int = Field(default=2000, ge=100, le=100_000)
+    api_max_nodes: int = Field(
+        default=10_000, ge=100, description="estimated nodes one query may return"
+    )
     http_max_retries: int = Field(
         default=5, ge=0, le=20, description="retries of a 429/5xx/network error per request"
     )

@@ -231,6 +231,14 @@ def _to_utc(value: Any) -> Any:
     return value
 
 
+def parse_utc_text(text: str) -> str:
+    """``text`` (an ISO 8601 date, or time with a zone) in canonical form; ValueError if not."""
+    moment = _to_utc(text)
+    if not isinstance(moment, datetime):
+        raise ValueError("expected an ISO 8601 timestamp")
+    return format_utc(moment)
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:  # reached only by a datetime built without a zone
         raise ValueError("timestamp needs a time zone")
