@@ -131,8 +131,9 @@ def _parse_datetime(value: Any) -> str:
     return parse_utc_text(value)
 
 
-DateTime = strawberry.scalar(
-    NewType("DateTime", str),
+DateTime = NewType("DateTime", str)
+_DATETIME = strawberry.scalar(
+    name="DateTime",
     serialize=str,
     parse_value=_parse_datetime,
     description="A moment in UTC at whole seconds, written 2026-01-31T09:00:00Z (a date "
@@ -185,8 +186,8 @@ class Node:
     id: strawberry.ID
     nhigraph_id: str = strawberry.field(description="the id nhigraph keys this node by")
     source: str = strawberry.field(description="the source that last wrote it")
-    first_seen: DateTime  # type: ignore[valid-type]
-    last_seen: DateTime  # type: ignore[valid-type]
+    first_seen: DateTime
+    last_seen: DateTime
 
 
 _HINTS: dict[type[Any], dict[str, Any]] = {}
@@ -255,7 +256,7 @@ class Vendor(Node):
     stored: strawberry.Private[StoredNode]
     name: str
     status: VendorStatus = VendorStatus.ACTIVE
-    offboarded_at: DateTime | None = None  # type: ignore[valid-type]
+    offboarded_at: DateTime | None = None
     aliases: list[str] | None = None
 
     @strawberry.field(description="integrations it provides")
@@ -342,12 +343,12 @@ class Credential(Node):
     identifier: str | None = strawberry.field(
         default=None, description="a public handle (key id, client id, last characters)"
     )
-    created_at: DateTime | None = None  # type: ignore[valid-type]
-    expires_at: DateTime | None = None  # type: ignore[valid-type]
-    last_used_at: DateTime | None = None  # type: ignore[valid-type]
-    last_rotated_at: DateTime | None = None  # type: ignore[valid-type]
+    created_at: DateTime | None = None
+    expires_at: DateTime | None = None
+    last_used_at: DateTime | None = None
+    last_rotated_at: DateTime | None = None
     status: CredentialStatus = CredentialStatus.ACTIVE
-    revoked_at: DateTime | None = None  # type: ignore[valid-type]
+    revoked_at: DateTime | None = None
 
     @strawberry.field(description="whether a secret value was seen (its keyed hash is kept)")
     def has_fingerprint(self) -> bool:
@@ -384,9 +385,9 @@ class Integration(Node):
     publisher: str | None = None
     publisher_id: str | None = None
     publisher_verified: bool | None = None
-    created_at: DateTime | None = None  # type: ignore[valid-type]
-    last_used_at: DateTime | None = None  # type: ignore[valid-type]
-    review_due: DateTime | None = None  # type: ignore[valid-type]
+    created_at: DateTime | None = None
+    last_used_at: DateTime | None = None
+    review_due: DateTime | None = None
     risk_tier: RiskTier | None = None
 
     @strawberry.field(description="the accountable owner (exactly one is expected)")
@@ -425,7 +426,7 @@ class Integration(Node):
     async def blast_radius(
         self,
         info: Info,
-        as_of: DateTime | None = None,  # type: ignore[valid-type]
+        as_of: DateTime | None = None,
         max_chain: int = 3,
         min_access: Access | None = None,
     ) -> BlastRadius:
@@ -492,7 +493,7 @@ class ExposedCredential:
 class BlastRadius:
     start: list[str] = strawberry.field(description="the start credentials")
     live_start: list[str]
-    as_of: DateTime  # type: ignore[valid-type]
+    as_of: DateTime
     max_chain: int
     min_access: Access | None
     stores: list[ReachedStore]
@@ -506,7 +507,7 @@ def to_radius(radius: engine.BlastRadius) -> BlastRadius:
     return BlastRadius(
         start=list(radius.start),
         live_start=list(radius.live_start),
-        as_of=radius.as_of,
+        as_of=DateTime(radius.as_of),
         max_chain=radius.max_chain,
         min_access=None if radius.min_access is None else Access(radius.min_access),
         stores=[
@@ -603,9 +604,9 @@ class StringFilter:
 
 @strawberry.input(description="tests on a timestamp; all given must hold")
 class DateTimeFilter:
-    eq: DateTime | None = None  # type: ignore[valid-type]
-    lt: DateTime | None = None  # type: ignore[valid-type]
-    gt: DateTime | None = None  # type: ignore[valid-type]
+    eq: DateTime | None = None
+    lt: DateTime | None = None
+    gt: DateTime | None = None
 
 
 @strawberry.input
@@ -975,7 +976,7 @@ class Query:
         self,
         info: Info,
         start: BlastStart,
-        as_of: DateTime | None = None,  # type: ignore[valid-type]
+        as_of: DateTime | None = None,
         max_chain: int = 3,
         min_access: Access | None = None,
     ) -> BlastRadius:
@@ -991,7 +992,7 @@ class Query:
     async def shared_connectors(
         self,
         info: Info,
-        as_of: DateTime | None = None,  # type: ignore[valid-type]
+        as_of: DateTime | None = None,
         max_chain: int = 3,
     ) -> list[SharedConnector]:
         ctx = _ctx(info)
@@ -1025,5 +1026,7 @@ def build_schema(extensions: Sequence[Any] = (), suggestions: bool = False) -> s
         query=Query,
         types=[Team, Vendor, Integration, Credential, Principal, Scope, Tenant, DataStore],
         extensions=list(extensions),
-        config=StrawberryConfig(disable_field_suggestions=not suggestions),
+        config=StrawberryConfig(
+            disable_field_suggestions=not suggestions, scalar_map={DateTime: _DATETIME}
+        ),
     )

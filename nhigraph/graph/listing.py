@@ -2,7 +2,8 @@
 
 The API's connections (``integrations(first, after, where, sort)``) are answered
 here over the nodes of one label, in the style of Neo4j's GraphQL library: a
-condition is a field test (``eq``, ``contains``, ``in``, ``startsWith``) or an
+condition is a field test (``eq``, ``contains``, ``in``, ``startsWith``, ``lt``,
+``gt``) or an
 ``AND``/``OR``/``NOT`` of conditions. Values compare as the stored JSON values do:
 text by code point, timestamps as their canonical text (which sorts in time
 order), booleans and numbers as themselves. Cost: O(n log n) for n nodes of the
@@ -27,7 +28,7 @@ class BadCursor(NhigraphError):
 @dataclass(frozen=True, slots=True)
 class FieldTest:
     field: str
-    op: str  # eq | contains | in | startsWith
+    op: str  # eq | contains | in | startsWith | lt | gt
     value: Any
 
 
@@ -68,6 +69,10 @@ def matches(props: Mapping[str, Any], condition: Condition) -> bool:
         return str(condition.value).casefold() in str(value).casefold()
     if condition.op == "startsWith":
         return str(value).startswith(str(condition.value))
+    if condition.op in ("lt", "gt"):
+        if type(value) is not type(condition.value):
+            return False
+        return bool(value < condition.value if condition.op == "lt" else value > condition.value)
     raise ValueError(f"unknown operator {condition.op}")
 
 
