@@ -1021,8 +1021,14 @@ class Query:
         ]
 
 
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Strawberry logs every error with its traceback, permission refusals included;
+        the service logs the unexpected ones itself (``api.app.format_error``)."""
+
+
 def build_schema(extensions: Sequence[Any] = (), suggestions: bool = False) -> strawberry.Schema:
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
         types=[Team, Vendor, Integration, Credential, Principal, Scope, Tenant, DataStore],
         extensions=list(extensions),
