@@ -95,7 +95,11 @@ class Neo4jStore:
         self.tx_timeout = tx_timeout
         self.database = database
         self.batch_rows = batch_rows
-        self._driver = GraphDatabase.driver(uri, auth=(user, password))
+        # Notifications (e.g. "property key does not exist" for optional properties such as
+        # patches) are for query authors, not for logs.
+        self._driver = GraphDatabase.driver(
+            uri, auth=(user, password), notifications_min_severity="OFF"
+        )
         self._local = threading.local()  # one reader session per thread (the API's pool)
         self._sessions: list[neo4j.Session] = []
         self._sessions_lock = threading.Lock()
