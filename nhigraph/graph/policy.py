@@ -46,8 +46,57 @@ class BlastPolicy(_Strict):
         return sensitivity * weight
 
 
+class FindingsPolicy(_Strict):
+    max_expiry_days: int = Field(ge=1)
+    rotation_days: int = Field(ge=1)
+    dormant_days: int = Field(ge=1)
+    never_used_grace_days: int = Field(ge=0)
+
+
+class SeverityPoints(_Strict):
+    critical: float = Field(ge=0)
+    high: float = Field(ge=0)
+    medium: float = Field(ge=0)
+    low: float = Field(ge=0)
+    info: float = Field(ge=0)
+
+
+class Tiers(_Strict):
+    """The lowest risk of each tier; below ``medium`` is low."""
+
+    critical: float = Field(ge=0)
+    high: float = Field(ge=0)
+    medium: float = Field(ge=0)
+
+
+class RiskPolicy(_Strict):
+    blast_weight: float = Field(ge=0)
+    severity_points: SeverityPoints
+    tiers: Tiers
+
+    def tier(self, risk: float) -> str:
+        for name in ("critical", "high", "medium"):
+            if risk >= getattr(self.tiers, name):
+                return name
+        return "low"
+
+
+class Cadence(_Strict):
+    critical: int = Field(ge=1)
+    high: int = Field(ge=1)
+    medium: int = Field(ge=1)
+    low: int = Field(ge=1)
+
+
+class ReviewPolicy(_Strict):
+    cadence_days: Cadence
+
+
 class Policy(_Strict):
     blast: BlastPolicy
+    findings: FindingsPolicy
+    risk: RiskPolicy
+    reviews: ReviewPolicy
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
