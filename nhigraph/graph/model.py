@@ -111,6 +111,12 @@ class CredentialStatus(StrEnum):
     DISABLED = "disabled"
 
 
+class ReviewDecision(StrEnum):
+    KEEP = "keep"
+    REDUCE = "reduce"
+    REVOKE = "revoke"
+
+
 class PrincipalKind(StrEnum):
     USER = "user"
     SERVICE_ACCOUNT = "service_account"
@@ -125,6 +131,7 @@ class Label(StrEnum):
     SCOPE = "Scope"
     TENANT = "Tenant"
     DATA_STORE = "DataStore"
+    REVIEW = "Review"
 
 
 class RelType(StrEnum):
@@ -138,6 +145,7 @@ class RelType(StrEnum):
     CAN_ACCESS = "CAN_ACCESS"
     CONTAINS = "CONTAINS"
     STORES = "STORES"
+    REVIEWS = "REVIEWS"
 
 
 #: The labels each relationship type may join, (start labels, end labels).
@@ -155,6 +163,7 @@ ENDPOINTS: dict[RelType, tuple[frozenset[Label], frozenset[Label]]] = {
     ),
     RelType.CONTAINS: (frozenset({Label.TENANT}), frozenset({Label.DATA_STORE})),
     RelType.STORES: (frozenset({Label.DATA_STORE}), frozenset({Label.CREDENTIAL})),
+    RelType.REVIEWS: (frozenset({Label.REVIEW}), frozenset({Label.INTEGRATION})),
 }
 
 #: Properties the store keeps on every node and relationship, besides the domain ones.
@@ -371,8 +380,20 @@ class DataStore(NodeModel):
     classification: Classification
 
 
+class Review(NodeModel):
+    """An access review of an integration (``REVIEWS`` it): who decided what, and when.
+    Reviews are history: each is written once and no cleanup removes it."""
+
+    label: ClassVar[Label] = Label.REVIEW
+    decision: ReviewDecision
+    notes: Text | None = None
+    reviewer: Text = Field(description="who recorded it (an API key's name, or a person)")
+    reviewed_at: UtcDatetime
+
+
 NODE_MODELS: dict[Label, type[NodeModel]] = {
-    m.label: m for m in (Team, Vendor, Integration, Credential, Principal, Scope, Tenant, DataStore)
+    m.label: m
+    for m in (Team, Vendor, Integration, Credential, Principal, Scope, Tenant, DataStore, Review)
 }
 
 

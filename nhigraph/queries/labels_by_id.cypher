@@ -18,5 +18,7 @@ CALL (wanted) {
   MATCH (n:Tenant {id: wanted}) RETURN n
   UNION ALL
   MATCH (n:DataStore {id: wanted}) RETURN n
+  UNION ALL
+  MATCH (n:Review {id: wanted}) RETURN n
 }
 RETURN n.id AS id, labels(n)[0] AS label
