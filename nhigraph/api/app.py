@@ -152,7 +152,8 @@ def create_app(
     settings: Settings, store: Store | None = None, keys: ApiKeys | None = None
 ) -> FastAPI:
     """The service. ``store`` defaults to the one settings name, opened at startup."""
-    policy = load_policy(settings.policy).blast
+    full_policy = load_policy(settings.policy)
+    policy = full_policy.blast
     extensions: list[Any] = [] if settings.api_introspection else [DisableIntrospection]
     schema = build_schema(extensions, suggestions=settings.api_introspection)
     keyring = keys or ApiKeys(settings.api_keys_file)
@@ -281,7 +282,7 @@ def create_app(
             document = None  # execution reports the syntax error the same way
         operation = _operation(document, operation_name)
         request.state.operation = operation
-        context = Context(state["store"], policy, key)
+        context = Context(state["store"], policy, key, full_policy)
         started = time.perf_counter()
         try:
             result = await asyncio.wait_for(

@@ -36,10 +36,12 @@ from nhigraph.errors import NhigraphError
 
 #: Root fields that are connections (paginated with first/after).
 CONNECTIONS = frozenset(
-    {"integrations", "credentials", "tenants", "dataStores", "teams", "vendors"}
-)
+    {"integrations", "credentials", "tenants", "dataStores", "teams", "vendors", "findings",
+     "risk", "reviewQueue"}
+)  # fmt: skip
 #: Fields that compute a blast radius: each counts as this many nodes.
 RADIUS_FIELDS = frozenset({"blastRadius", "sharedConnectors"})
+#: Root fields that assess the whole estate once per request (findings, risk, queue).
 RADIUS_COST = 100
 LIST_FANOUT = 10  # assumed items of a plain list field (credentials, users, ...)
 MAX_FIRST = 100

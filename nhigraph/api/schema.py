@@ -25,6 +25,7 @@ import anyio.to_thread
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -42,6 +43,7 @@ from nhigraph.graph.model import (
     Label,
     Lifecycle,
     PrincipalKind,
+    ReviewDecision,
     RiskTier,
     TeamStatus,
     VendorStatus,
@@ -49,7 +51,9 @@ from nhigraph.graph.model import (
     format_utc,
     parse_utc_text,
 )
-from nhigraph.graph.policy import BlastPolicy
+from nhigraph.graph.policy import BlastPolicy, Policy, default_policy
+from nhigraph.graph.posture import Posture, assess_posture
+from nhigraph.graph.reviews import record_review
 from nhigraph.graph.store import JSONValue, Store, StoredNode
 
 MAX_PAGE = 100
@@ -68,10 +72,14 @@ Neighbours = list[tuple[str, dict[str, JSONValue]]]
 class Context:
     """Per request: the store, the policy, who asks, and the request's loaders."""
 
-    def __init__(self, store: Store, policy: BlastPolicy, key: ApiKey) -> None:
+    def __init__(
+        self, store: Store, policy: BlastPolicy, key: ApiKey, full_policy: Policy | None = None
+    ) -> None:
         self.store = store
         self.policy = policy
+        self.full_policy = full_policy or default_policy()
         self.key = key
+        self.postures: dict[str, Posture] = {}
         self.store_calls = 0  # how many times the store was asked (tests bound it)
         self._neighbours: dict[tuple[str, str], DataLoader[str, Neighbours]] = {}
         self._labels: dict[str, list[StoredNode]] = {}
@@ -122,6 +130,16 @@ class IsAnalyst(BasePermission):
         return _ctx(info).key.role.allows(Role.ANALYST)
 
 
+class IsAdmin(BasePermission):
+    """Changes to the graph."""
+
+    message = "this field needs the admin role"
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return _ctx(info).key.role.allows(Role.ADMIN)
+
+
 # --------------------------------------------------------------------------- scalars, enums
 
 
@@ -141,6 +159,7 @@ _DATETIME = strawberry.scalar(
 )
 
 _ENUMS = [
+    ReviewDecision,
     Access,
     Classification,
     CredentialKind,
@@ -422,6 +441,11 @@ class Integration(Node):
     async def approved_scopes(self, info: Info) -> list[Scope]:
         return await _related(info, self.nhigraph_id, "APPROVED_FOR", "out")
 
+    @strawberry.field(description="its access reviews, newest first")
+    async def reviews(self, info: Info) -> list[Review]:
+        found: list[Review] = await _related(info, self.nhigraph_id, "REVIEWS", "in")
+        return sorted(found, key=lambda r: (str(r.reviewed_at), r.nhigraph_id), reverse=True)
+
     @strawberry.field(permission_classes=[IsAnalyst], description="its blast radius")
     async def blast_radius(
         self,
@@ -433,7 +457,22 @@ class Integration(Node):
         return await _radius(info, [self.nhigraph_id], as_of, max_chain, min_access)
 
 
+@strawberry.type
+class Review(Node):
+    stored: strawberry.Private[StoredNode]
+    decision: ReviewDecision
+    notes: str | None = None
+    reviewer: str = ""
+    reviewed_at: DateTime | None = None
+
+    @strawberry.field
+    async def integration(self, info: Info) -> Integration | None:
+        found = await _related(info, self.nhigraph_id, "REVIEWS", "out")
+        return found[0] if found else None
+
+
 _TYPES: dict[str, type[Any]] = {
+    "Review": Review,
     "Team": Team,
     "Vendor": Vendor,
     "Integration": Integration,
@@ -863,6 +902,110 @@ async def _connection(
     )
 
 
+# --------------------------------------------------------------------------- posture
+
+
+@strawberry.type
+class Reference:
+    id: str
+    name: str
+
+
+@strawberry.type
+class Finding:
+    rule: str
+    title: str
+    severity: str = strawberry.field(description="critical, high, medium, low or info")
+    subject: str
+    integration_id: str | None
+    evidence: JSON
+    remediation: str
+    owasp: list[Reference] = strawberry.field(description="OWASP Non-Human Identities Top 10")
+    nist: list[Reference] = strawberry.field(description="NIST CSF 2.0 subcategories")
+
+
+@strawberry.type
+class FindingPage:
+    total_count: int
+    items: list[Finding]
+
+
+@strawberry.type
+class RiskFactor:
+    name: str
+    points: float
+    detail: str
+
+
+@strawberry.type
+class Risk:
+    integration_id: str
+    name: str
+    risk: float
+    tier: RiskTier
+    blast_score: float
+    factors: list[RiskFactor]
+
+    @strawberry.field
+    async def integration(self, info: Info) -> Integration | None:
+        found = await _nodes(info, [self.integration_id])
+        return found[0] if found else None
+
+
+@strawberry.type
+class RiskPage:
+    total_count: int
+    items: list[Risk]
+
+
+@strawberry.type
+class QueuedReview:
+    integration_id: str
+    name: str
+    tier: RiskTier
+    risk: float
+    blast_score: float
+    due: DateTime
+    overdue_days: int = strawberry.field(description="negative: due in that many days")
+    last_review_id: str | None
+
+    @strawberry.field
+    async def last_review(self, info: Info) -> Review | None:
+        if self.last_review_id is None:
+            return None
+        found = await _nodes(info, [self.last_review_id])
+        return found[0] if found else None
+
+
+@strawberry.type
+class ReviewQueue:
+    total_count: int
+    items: list[QueuedReview]
+
+
+async def _posture(info: Info, as_of: str | None) -> Posture:
+    ctx = _ctx(info)
+    moment = _moment(as_of)
+    cached = ctx.postures.get(moment)
+    if cached is None:
+        cached = ctx.postures[moment] = await ctx.call(
+            assess_posture, ctx.store, ctx.full_policy, moment
+        )
+    return cached
+
+
+def _window(items: Sequence[T], first: int, offset: int) -> list[T]:
+    if not 0 <= first <= MAX_PAGE:
+        raise ApiInputError(f"first must be between 0 and {MAX_PAGE}")
+    if offset < 0:
+        raise ApiInputError("offset must not be negative")
+    return list(items[offset : offset + first])
+
+
+def _refs(items: Sequence[Any]) -> list[Reference]:
+    return [Reference(id=r.id, name=r.name) for r in items]
+
+
 # --------------------------------------------------------------------------- the root
 
 
@@ -985,6 +1128,104 @@ class Query:
             raise ApiInputError("start: name at least one integration, credential, vendor or team")
         return await _radius(info, ids, as_of, max_chain, min_access)
 
+    @strawberry.field(permission_classes=[IsAnalyst], description="what is wrong, by rule")
+    async def findings(
+        self,
+        info: Info,
+        first: typing.Annotated[int, _FIRST],
+        offset: int = 0,
+        as_of: DateTime | None = None,
+        severities: list[str] | None = None,
+        rules: list[str] | None = None,
+        integration_ids: list[str] | None = None,
+    ) -> FindingPage:
+        posture = await _posture(info, as_of)
+        chosen = [
+            f
+            for f in posture.findings
+            if (not severities or f.severity in severities)
+            and (not rules or f.rule in rules)
+            and (not integration_ids or f.integration in integration_ids)
+        ]
+        return FindingPage(
+            total_count=len(chosen),
+            items=[
+                Finding(
+                    rule=f.rule,
+                    title=f.title,
+                    severity=f.severity,
+                    subject=f.subject,
+                    integration_id=f.integration,
+                    evidence=JSON(f.evidence),
+                    remediation=f.remediation,
+                    owasp=_refs(f.owasp),
+                    nist=_refs(f.nist),
+                )
+                for f in _window(chosen, first, offset)
+            ],
+        )
+
+    @strawberry.field(
+        permission_classes=[IsAnalyst], description="risk per integration, highest first"
+    )
+    async def risk(
+        self,
+        info: Info,
+        first: typing.Annotated[int, _FIRST],
+        offset: int = 0,
+        as_of: DateTime | None = None,
+        integration_ids: list[str] | None = None,
+    ) -> RiskPage:
+        posture = await _posture(info, as_of)
+        chosen = [
+            r for r in posture.risks if not integration_ids or r.integration in integration_ids
+        ]
+        return RiskPage(
+            total_count=len(chosen),
+            items=[
+                Risk(
+                    integration_id=r.integration,
+                    name=r.name,
+                    risk=r.risk,
+                    tier=RiskTier(r.tier),
+                    blast_score=r.blast_score,
+                    factors=[
+                        RiskFactor(name=f.name, points=f.points, detail=f.detail) for f in r.factors
+                    ],
+                )
+                for r in _window(chosen, first, offset)
+            ],
+        )
+
+    @strawberry.field(
+        permission_classes=[IsAnalyst],
+        description="what to review first: most overdue, then highest risk, then blast score",
+    )
+    async def review_queue(
+        self,
+        info: Info,
+        first: typing.Annotated[int, _FIRST],
+        offset: int = 0,
+        as_of: DateTime | None = None,
+    ) -> ReviewQueue:
+        posture = await _posture(info, as_of)
+        return ReviewQueue(
+            total_count=len(posture.queue),
+            items=[
+                QueuedReview(
+                    integration_id=e.integration,
+                    name=e.name,
+                    tier=RiskTier(e.tier),
+                    risk=e.risk,
+                    blast_score=e.blast_score,
+                    due=DateTime(e.due),
+                    overdue_days=e.overdue_days,
+                    last_review_id=None if e.last_review is None else e.last_review.id,
+                )
+                for e in _window(posture.queue, first, offset)
+            ],
+        )
+
     @strawberry.field(
         permission_classes=[IsAnalyst],
         description="integrations used by two or more teams, effective vs approved radius",
@@ -1021,6 +1262,24 @@ class Query:
         ]
 
 
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="record an access review; the reviewer is the API key's name",
+    )
+    async def record_review(
+        self, info: Info, integration_id: str, decision: ReviewDecision, notes: str | None = None
+    ) -> Review:
+        ctx = _ctx(info)
+        record = await ctx.call(
+            record_review, ctx.store, integration_id, decision, ctx.key.name, notes
+        )
+        found = await ctx.call(ctx.store.get_nodes, [record.id])
+        review: Review = to_graphql(found[record.id])
+        return review
+
+
 class _Schema(strawberry.Schema):
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         """Strawberry logs every error with its traceback, permission refusals included;
@@ -1030,7 +1289,8 @@ class _Schema(strawberry.Schema):
 def build_schema(extensions: Sequence[Any] = (), suggestions: bool = False) -> strawberry.Schema:
     return _Schema(
         query=Query,
-        types=[Team, Vendor, Integration, Credential, Principal, Scope, Tenant, DataStore],
+        mutation=Mutation,
+        types=[Team, Vendor, Integration, Credential, Principal, Scope, Tenant, DataStore, Review],
         extensions=list(extensions),
         config=StrawberryConfig(
             disable_field_suggestions=not suggestions, scalar_map={DateTime: _DATETIME}
