@@ -183,10 +183,12 @@ def _badge(kind: str, value: Any) -> str:
     return f'<span class="badge {kind}-{_css_token(text)}">{_e(text)}</span>'
 
 
+_KNOWN_WORDS = frozenset(SEVERITIES + TIERS + CLASSIFICATIONS + ACCESSES)
+
+
 def _css_token(value: str) -> str:
     """A value as a CSS class fragment: known words keep their name, anything else is 'other'."""
-    known = set(SEVERITIES) | set(TIERS) | set(CLASSIFICATIONS) | set(ACCESSES)
-    return value if value in known else "other"
+    return value if value in _KNOWN_WORDS else "other"
 
 
 def _header(report: Report, title: str) -> str:
@@ -362,8 +364,15 @@ COL_W = 222
 PAD = 14
 TOP = 34  # room for the column headings
 LABEL_CHARS = 24  # at 11px, what fits in NODE_W
-LEGEND_W = 150 + 4 * 130 + 20  # the legend's width, the picture's least
 DETAIL_CHARS = 29  # at 9.5px
+LEGEND_W = 150 + 4 * 130 + 20  # the legend's width, the picture's least
+#: Text styles as attributes, so the SVG looks the same outside this page.
+_TEXT = {
+    "heading": 'class="heading" font-size="12" font-weight="bold" fill="#343a40"',
+    "label": 'class="label" font-size="11" fill="#212529"',
+    "detail": 'class="detail" font-size="9.5" fill="#495057"',
+    "note": 'class="note" font-size="12" fill="#b91c1c"',
+}
 
 
 @dataclass
@@ -540,7 +549,7 @@ class _Layout:
             self._node("tenant", t, detail, tooltip, "#eef0f3", tenant_depth.get(t, 0))
         for s, tenant in routes:
             self._store(s, tenant)
-        for e in radius.get("exposed") or ():
+        for e in sorted(radius.get("exposed") or (), key=lambda e: _str(e.get("id"))):
             found_in = self.nodes.get(("store", _str(e.get("found_in"))))
             cred_node = self.nodes.get(("exposed", _str(e.get("id"))))
             if found_in is not None and cred_node is not None:
@@ -662,7 +671,7 @@ class _Layout:
         parts: list[str] = []
         for c, (heading, _) in enumerate(columns):
             parts.append(
-                f'<text class="heading" x="{PAD + c * COL_W}" y="{PAD + 8}">{_e(heading)}</text>'
+                f'<text {_TEXT["heading"]} x="{PAD + c * COL_W}" y="{PAD + 8}">{_e(heading)}</text>'
             )
         for edge in self.edges.values():
             parts.append(self._edge_svg(edge))
@@ -673,7 +682,7 @@ class _Layout:
             notes.insert(0, "Nothing is reachable: no start credential reaches a tenant or store")
         y = bottom + 24
         for note in notes:
-            parts.append(f'<text class="note" x="{PAD}" y="{_f(y)}">{_e(note)}</text>')
+            parts.append(f'<text {_TEXT["note"]} x="{PAD}" y="{_f(y)}">{_e(note)}</text>')
             y += 18
         legend, legend_h = _legend(PAD, y)
         parts.append(legend)
@@ -719,8 +728,8 @@ class _Layout:
             f"<title>{_e(node.tooltip)}</title>"
             f'<rect x="{x}" y="{_f(y)}" width="{NODE_W}" height="{NODE_H}" rx="{_f(radius)}" '
             f'fill="{node.fill}" stroke="{stroke}" stroke-width="{_f(stroke_w)}"{dash}/>'
-            f'<text class="label" x="{x + 10}" y="{_f(y + 14)}">{_e(node.label)}</text>'
-            f'<text class="detail" x="{x + 10}" y="{_f(y + 27)}">{_e(node.detail)}</text></g>'
+            f'<text {_TEXT["label"]} x="{x + 10}" y="{_f(y + 14)}">{_e(node.label)}</text>'
+            f'<text {_TEXT["detail"]} x="{x + 10}" y="{_f(y + 27)}">{_e(node.detail)}</text></g>'
         )
 
 
@@ -743,7 +752,7 @@ def _legend(x: int, y: float) -> tuple[str, float]:
         rows[0][1].append(
             f'<rect x="{lx}" y="{_f(ly)}" width="26" height="14" rx="3" '
             f'fill="{CLASSIFICATION_FILL[name]}" stroke="#495057"/>'
-            f'<text class="detail" x="{lx + 32}" y="{_f(ly + 11)}">{name}</text>'
+            f'<text {_TEXT["detail"]} x="{lx + 32}" y="{_f(ly + 11)}">{name}</text>'
         )
     styles = [(name, *ACCESS_STROKE[name]) for name in ACCESSES]
     styles.append(("keeps credential", *STORED_STROKE))
@@ -753,7 +762,7 @@ def _legend(x: int, y: float) -> tuple[str, float]:
         rows[1][1].append(
             f'<line x1="{lx}" y1="{_f(ly + 7)}" x2="{lx + 26}" y2="{_f(ly + 7)}" '
             f'stroke="{colour}" stroke-width="{_f(width)}"{dash_attr}/>'
-            f'<text class="detail" x="{lx + 32}" y="{_f(ly + 11)}">{name}</text>'
+            f'<text {_TEXT["detail"]} x="{lx + 32}" y="{_f(ly + 11)}">{name}</text>'
         )
     kinds = [
         ("start credential", "#ffffff", ""),
@@ -767,10 +776,10 @@ def _legend(x: int, y: float) -> tuple[str, float]:
         rows[2][1].append(
             f'<rect x="{lx}" y="{_f(ly)}" width="26" height="14" rx="{rx}" '
             f'fill="{fill}" stroke="#495057"{extra}/>'
-            f'<text class="detail" x="{lx + 32}" y="{_f(ly + 11)}">{name}</text>'
+            f'<text {_TEXT["detail"]} x="{lx + 32}" y="{_f(ly + 11)}">{name}</text>'
         )
     for i, (heading, items) in enumerate(rows):
-        parts.append(f'<text class="heading" x="{x}" y="{_f(y + i * 22 + 11)}">{heading}</text>')
+        parts.append(f'<text {_TEXT["heading"]} x="{x}" y="{_f(y + i * 22 + 11)}">{heading}</text>')
         parts.extend(items)
     parts.append("</g>")
     return "".join(parts), 62.0
@@ -808,10 +817,10 @@ code, pre { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-
 pre { white-space: pre-wrap; word-break: break-all; margin: 4px 0; max-width: 340px; }
 details summary { cursor: pointer; color: #1f2a44; word-break: break-all; }
 ul.factors { margin: 0; padding-left: 16px; }
+abbr { white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-weight: bold;
   font-size: 12px; background: #e9ecef; color: #212529; white-space: nowrap; }
-.sev-critical.badge, .badge.sev-critical, .badge.tier-critical { background: #b91c1c;
-  color: #ffffff; }
+.badge.sev-critical, .badge.tier-critical { background: #b91c1c; color: #ffffff; }
 .badge.sev-high, .badge.tier-high { background: #ea580c; color: #ffffff; }
 .badge.sev-medium, .badge.tier-medium { background: #facc15; color: #212529; }
 .badge.sev-low, .badge.tier-low { background: #bfdbfe; color: #212529; }
@@ -821,10 +830,6 @@ ul.factors { margin: 0; padding-left: 16px; }
 .badge.acc-write { background: #d97706; color: #ffffff; }
 .picture { overflow-x: auto; border: 1px solid #dee2e6; border-radius: 6px; background: #fcfcfd;
   margin: 8px 0; }
-svg .heading { font-size: 12px; font-weight: bold; fill: #343a40; }
-svg .label { font-size: 11px; fill: #212529; }
-svg .detail { font-size: 9.5px; fill: #495057; }
-svg .note { font-size: 12px; fill: #b91c1c; }
 .empty { color: #6c757d; font-style: italic; }
 footer { color: #6c757d; padding: 12px 24px; border-top: 1px solid #dee2e6; }
 """
