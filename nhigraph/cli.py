@@ -641,6 +641,54 @@ def review(
 
 
 @app.command()
+def report(
+    output: Annotated[Path, typer.Option("-o", "--output", help="the folder to write")],
+    as_of: Annotated[str | None, typer.Option(help="a moment in the past; default now")] = None,
+    integration: Annotated[list[str] | None, typer.Option(help="picture this radius")] = None,
+    vendor: Annotated[list[str] | None, typer.Option(help="picture this vendor's radius")] = None,
+    credential: Annotated[list[str] | None, typer.Option(help="picture this radius")] = None,
+    team: Annotated[list[str] | None, typer.Option(help="picture this team's radius")] = None,
+) -> None:
+    """Write report.json, findings.csv and a self-contained report.html (findings, top
+    risks, and a picture of the chosen blast radius: by default the riskiest integration)."""
+    from nhigraph.graph.posture import assess_posture
+    from nhigraph.report import write_report
+
+    settings = _state.settings()
+    policy = load_policy(settings.policy)
+    moment = _as_of(as_of)
+    store = open_store(settings)
+    try:
+        posture = assess_posture(store, policy, moment)
+        ids = [*(integration or []), *(vendor or []), *(credential or []), *(team or [])]
+        if not ids and posture.risks:
+            ids = [posture.risks[0].integration]
+        radius: dict[str, Any] | None = None
+        if ids:
+            chosen = blast_radius(store, resolve_start(store, ids), moment, policy.blast)
+            radius = {"title": f"Blast radius of {', '.join(ids)}", "ids": ids, **chosen.to_dict()}
+    finally:
+        store.close()
+    where = (
+        f"embedded {settings.db}"
+        if settings.store == StoreKind.EMBEDDED
+        else f"neo4j {settings.neo4j_uri}"
+    )
+    content = {
+        "title": "nhigraph report",
+        "generated_at": format_utc(datetime.now(UTC)),
+        "as_of": moment,
+        "store": where,
+        "summary": posture.summary(),
+        "findings": [f.to_dict() for f in posture.findings],
+        "risks": [r.to_dict() for r in posture.risks],
+        "radius": radius,
+    }
+    for path in write_report(content, output):
+        out.print(str(path))
+
+
+@app.command()
 def schema(
     graphql: Annotated[
         bool, typer.Option("--graphql", help="the API's GraphQL schema (SDL) instead")
