@@ -868,30 +868,28 @@ def _upstream(
     estate: Estate, credentials: set[str], scopes: set[str], stores: set[str]
 ) -> set[str]:
     """Credentials that can reach a hidden credential, scope or store in the estate,
-    ignoring liveness and access (a superset of those whose radius can change)."""
-    seen_credentials = set(credentials)
-    seen_scopes = set(scopes)
-    seen_targets = set(stores)  # stores and tenants
-    work: list[tuple[str, str]] = [
-        *((c, "credential") for c in credentials),
-        *((s, "scope") for s in scopes),
-        *((d, "target") for d in stores),
-    ]
+    walking STORES, CAN_ACCESS, CONTAINS and GRANTS backwards and ignoring liveness and
+    access: a superset of the credentials whose radius can change. O(V + E)."""
+    seen = credentials | scopes | stores  # node ids are unique across labels
+    work = [*((c, "credential") for c in credentials), *((s, "scope") for s in scopes)]
+    work += [(d, "target") for d in stores]  # a target is a data store or a tenant
+    found = set(credentials)
     while work:
         node, kind = work.pop()
         if kind == "credential":
-            nxt = [(d, "target") for d in estate.sources(node, RelType.STORES)]
+            step = [(d, "target") for d in estate.sources(node, RelType.STORES)]
         elif kind == "scope":
-            nxt = [(c, "credential") for c in estate.sources(node, RelType.GRANTS)]
+            step = [(c, "credential") for c in estate.sources(node, RelType.GRANTS)]
         else:
-            nxt = [(s, "scope") for s in estate.sources(node, RelType.CAN_ACCESS)]
-            nxt += [(t, "target") for t in estate.sources(node, RelType.CONTAINS)]
-        for other, other_kind in nxt:
-            seen = {"credential": seen_credentials, "scope": seen_scopes, "target": seen_targets}
-            if other not in seen[other_kind]:
-                seen[other_kind].add(other)
+            step = [(s, "scope") for s in estate.sources(node, RelType.CAN_ACCESS)]
+            step += [(t, "target") for t in estate.sources(node, RelType.CONTAINS)]
+        for other, other_kind in step:
+            if other not in seen:
+                seen.add(other)
                 work.append((other, other_kind))
-    return seen_credentials
+                if other_kind == "credential":
+                    found.add(other)
+    return found
 
 
 def what_if(
