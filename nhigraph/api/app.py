@@ -44,6 +44,7 @@ from nhigraph.errors import NhigraphError, StoreError
 from nhigraph.graph.connect import open_store
 from nhigraph.graph.policy import load_policy
 from nhigraph.graph.store import Store
+from nhigraph.ingest.redaction import load_fingerprinter
 from nhigraph.settings import Settings
 
 access_log = logging.getLogger("nhigraph.api.access")
@@ -164,6 +165,7 @@ def create_app(
         max_nodes=settings.api_max_nodes,
     )
     metrics = _Metrics()
+    fingerprinter = load_fingerprinter(settings)
     state: dict[str, Store] = {}
 
     @asynccontextmanager
@@ -282,7 +284,7 @@ def create_app(
             document = None  # execution reports the syntax error the same way
         operation = _operation(document, operation_name)
         request.state.operation = operation
-        context = Context(state["store"], policy, key, full_policy)
+        context = Context(state["store"], policy, key, full_policy, fingerprinter)
         started = time.perf_counter()
         try:
             result = await asyncio.wait_for(

@@ -40,7 +40,9 @@ CONNECTIONS = frozenset(
      "risk", "reviewQueue"}
 )  # fmt: skip
 #: Fields that compute a blast radius: each counts as this many nodes.
-RADIUS_FIELDS = frozenset({"blastRadius", "sharedConnectors"})
+RADIUS_FIELDS = frozenset(
+    {"blastRadius", "sharedConnectors", "compromiseImpact", "whatIf", "credentialLookup"}
+)
 #: Root fields that assess the whole estate once per request (findings, risk, queue).
 RADIUS_COST = 100
 LIST_FANOUT = 10  # assumed items of a plain list field (credentials, users, ...)

@@ -32,7 +32,8 @@ from strawberry.types import Info
 from nhigraph.api.keys import ApiKey, Role
 from nhigraph.errors import NhigraphError
 from nhigraph.graph import blast as engine
-from nhigraph.graph import listing
+from nhigraph.graph import impact, listing
+from nhigraph.graph.estate import read_estate
 from nhigraph.graph.model import (
     Access,
     Classification,
@@ -55,6 +56,7 @@ from nhigraph.graph.policy import BlastPolicy, Policy, default_policy
 from nhigraph.graph.posture import Posture, assess_posture
 from nhigraph.graph.reviews import record_review
 from nhigraph.graph.store import JSONValue, Store, StoredNode
+from nhigraph.ingest.redaction import Fingerprinter
 
 MAX_PAGE = 100
 T = TypeVar("T")
@@ -73,8 +75,14 @@ class Context:
     """Per request: the store, the policy, who asks, and the request's loaders."""
 
     def __init__(
-        self, store: Store, policy: BlastPolicy, key: ApiKey, full_policy: Policy | None = None
+        self,
+        store: Store,
+        policy: BlastPolicy,
+        key: ApiKey,
+        full_policy: Policy | None = None,
+        fingerprinter: Fingerprinter | None = None,
     ) -> None:
+        self.fingerprinter = fingerprinter
         self.store = store
         self.policy = policy
         self.full_policy = full_policy or default_policy()
@@ -1006,6 +1014,148 @@ def _refs(items: Sequence[Any]) -> list[Reference]:
     return [Reference(id=r.id, name=r.name) for r in items]
 
 
+# --------------------------------------------------------------------------- incident response
+
+
+@strawberry.type
+class RevocationAction:
+    provider_entry: str = strawberry.field(description="the revocation table entry used")
+    where: str = strawberry.field(description="the console path that revokes it")
+    api: list[str] = strawberry.field(description="the API calls that revoke it")
+    note: str | None
+
+
+@strawberry.type
+class RevocationStep:
+    order: int
+    credential_id: str
+    kind: str
+    identifier: str | None
+    integrations: list[str]
+    tenant: str
+    provider: str
+    why: str = strawberry.field(description="start, or where it was found exposed")
+    live: bool
+    own_score: float = strawberry.field(description="the blast score of this credential alone")
+    note: str | None
+    action: RevocationAction
+
+
+@strawberry.type
+class TeamToNotify:
+    team_id: str
+    name: str
+    status: str
+    owns: list[str]
+    uses: list[str]
+
+
+@strawberry.type
+class StoreToCheck:
+    data_store_id: str
+    name: str
+    classification: Classification
+    access: Access
+    depth: int
+
+
+@strawberry.type
+class CompromiseImpact:
+    start_ids: list[str]
+    as_of: DateTime
+    radius: BlastRadius
+    plan: list[RevocationStep] = strawberry.field(description="revoke in this order")
+    teams_to_notify: list[TeamToNotify]
+    stores_to_check: list[StoreToCheck] = strawberry.field(
+        description="for exfiltration, most sensitive first"
+    )
+    details: JSON = strawberry.field(
+        description="the whole answer: steps grouped by tenant, vendors, credentials left out"
+    )
+
+
+def to_impact(found: impact.CompromiseImpact) -> CompromiseImpact:
+    return CompromiseImpact(
+        start_ids=list(found.start_ids),
+        as_of=DateTime(found.as_of),
+        radius=to_radius(found.radius),
+        plan=[
+            RevocationStep(
+                order=s.order,
+                credential_id=s.credential,
+                kind=s.kind,
+                identifier=s.identifier,
+                integrations=list(s.integrations),
+                tenant=s.tenant,
+                provider=s.provider,
+                why=s.why,
+                live=s.live,
+                own_score=s.own_score,
+                note=s.note,
+                action=RevocationAction(
+                    provider_entry=s.action.entry,
+                    where=s.action.where,
+                    api=list(s.action.api),
+                    note=s.action.note,
+                ),
+            )
+            for s in found.plan
+        ],
+        teams_to_notify=[
+            TeamToNotify(
+                team_id=t.team, name=t.name, status=t.status, owns=list(t.owns), uses=list(t.uses)
+            )
+            for t in found.teams
+        ],
+        stores_to_check=[
+            StoreToCheck(
+                data_store_id=c.store,
+                name=c.name,
+                classification=Classification(c.classification),
+                access=Access(c.access),
+                depth=c.depth,
+            )
+            for c in found.stores_to_check
+        ],
+        details=JSON(found.to_dict()),
+    )
+
+
+@strawberry.type
+class CredentialMatch:
+    credential_id: str
+    kind: str
+    identifier: str | None
+    how: str = strawberry.field(description="fingerprint, identifier or suffix")
+    integrations: list[str]
+
+
+@strawberry.type
+class IntegrationChange:
+    integration_id: str
+    name: str
+    before_score: float
+    after_score: float
+
+
+@strawberry.type
+class Breakage:
+    integration_id: str
+    name: str
+    lost_credentials: list[str]
+    lost_scopes: list[str]
+    teams: list[str]
+
+
+@strawberry.type
+class WhatIf:
+    exposure_before: float
+    exposure_after: float
+    integrations: list[IntegrationChange]
+    breaks: list[Breakage] = strawberry.field(description="what would stop working, for whom")
+    details: JSON
+
+
 # --------------------------------------------------------------------------- the root
 
 
@@ -1224,6 +1374,132 @@ class Query:
                 )
                 for e in _window(posture.queue, first, offset)
             ],
+        )
+
+    @strawberry.field(
+        permission_classes=[IsAnalyst],
+        description="a compromised vendor, integration, credential, team or leaked identifier:"
+        " the blast radius and the plan to contain it",
+    )
+    async def compromise_impact(
+        self,
+        info: Info,
+        start: BlastStart | None = None,
+        identifier: str | None = None,
+        as_of: DateTime | None = None,
+        max_chain: int = 3,
+    ) -> CompromiseImpact:
+        ctx = _ctx(info)
+        chain = _chain(max_chain)
+        ids = (
+            []
+            if start is None
+            else [*start.integrations, *start.credentials, *start.vendors, *start.teams]
+        )
+
+        def compute() -> impact.CompromiseImpact:
+            estate = read_estate(ctx.store)
+            wanted = list(ids)
+            if identifier is not None:
+                matches = impact.credential_lookup(estate, identifier=identifier)
+                if not matches:
+                    raise ApiInputError("no credential has that identifier")
+                wanted += [m.credential for m in matches]
+            if not wanted:
+                raise ApiInputError("give a start or an identifier")
+            return impact.compromise_impact(
+                ctx.store, estate, wanted, _moment(as_of), ctx.full_policy, chain
+            )
+
+        return to_impact(await ctx.call(compute))
+
+    @strawberry.field(
+        permission_classes=[IsAnalyst],
+        description="credentials by public identifier (or its last characters), or by a leaked "
+        "secret: hashed on arrival with this installation's key, never stored or logged",
+    )
+    async def credential_lookup(
+        self, info: Info, identifier: str | None = None, secret: str | None = None
+    ) -> list[CredentialMatch]:
+        ctx = _ctx(info)
+        if (identifier is None) == (secret is None):
+            raise ApiInputError("give an identifier or a secret")
+        fingerprint = None if ctx.fingerprinter is None else ctx.fingerprinter.fingerprint
+        if secret is not None and fingerprint is None:
+            raise ApiInputError("this server has no fingerprint key to hash a secret with")
+
+        def compute() -> list[impact.Match]:
+            return impact.credential_lookup(
+                read_estate(ctx.store),
+                identifier=identifier,
+                secret=secret,
+                fingerprint=fingerprint,
+            )
+
+        return [
+            CredentialMatch(
+                credential_id=m.credential,
+                kind=m.kind,
+                identifier=m.identifier,
+                how=m.how,
+                integrations=list(m.integrations),
+            )
+            for m in await ctx.call(compute)
+        ]
+
+    @strawberry.field(
+        permission_classes=[IsAnalyst],
+        description="blast radius before and after revoking credentials or removing scopes or "
+        "stores, and which teams lose which integrations",
+    )
+    async def what_if(
+        self,
+        info: Info,
+        revoke_credentials: list[str] | None = None,
+        remove_scopes: list[str] | None = None,
+        remove_stores: list[str] | None = None,
+        as_of: DateTime | None = None,
+        max_chain: int = 3,
+    ) -> WhatIf:
+        ctx = _ctx(info)
+        chain = _chain(max_chain)
+
+        def compute() -> impact.WhatIf:
+            return impact.what_if(
+                ctx.store,
+                read_estate(ctx.store),
+                ctx.full_policy,
+                _moment(as_of),
+                revoke_credentials or (),
+                remove_scopes or (),
+                remove_stores or (),
+                chain,
+            )
+
+        found = await ctx.call(compute)
+        return WhatIf(
+            exposure_before=found.exposure_before,
+            exposure_after=found.exposure_after,
+            integrations=[
+                IntegrationChange(
+                    integration_id=c.integration,
+                    name=c.name,
+                    before_score=c.before.score,
+                    after_score=c.after.score,
+                )
+                for c in found.integrations
+            ],
+            breaks=[
+                Breakage(
+                    integration_id=b.integration,
+                    name=b.name,
+                    lost_credentials=list(b.lost_credentials),
+                    lost_scopes=list(b.lost_scopes),
+                    teams=[t.team for t in b.teams],
+                )
+                for b in found.breaks
+            ],
+            details=JSON(found.to_dict()),
         )
 
     @strawberry.field(
