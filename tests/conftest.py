@@ -60,3 +60,7 @@ def store(request: pytest.FixtureRequest) -> EmbeddedStore | Neo4jStore:
     name = "embedded_store" if request.param == "embedded" else "neo4j_store"
     result: EmbeddedStore | Neo4jStore = request.getfixturevalue(name)
     return result
+
+
+# The live API server (module-scoped, both engines) the API tests share.
+from tests.api_support import api  # noqa: E402, F401

@@ -11,7 +11,7 @@ from typing import Any
 from nhigraph.api.keys import Role
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.ingest.sync import read_inventories, write_batches
-from tests.test_api import Live
+from tests.api_support import Live
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

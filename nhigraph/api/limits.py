@@ -194,5 +194,8 @@ _SINGLE = frozenset(
         "effective",
         "approved",
         "edges",
+        "items",
+        "action",
+        "radius",
     }
 )
