@@ -14,6 +14,7 @@ execution, so an abusive query costs a parse and nothing more:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,7 @@ def check(query: str, variables: Mapping[str, Any] | None, limits: Limits) -> Do
     A syntax error is left for execution to report (with the same message).
     """
     try:
-        document = parse(query, max_tokens=limits.max_tokens)
+        document = _parse(query, limits.max_tokens)
     except GraphQLError as exc:
         if "more than" in exc.message and "tokens" in exc.message:
             raise QueryRefused(
@@ -100,6 +101,12 @@ def check(query: str, variables: Mapping[str, Any] | None, limits: Limits) -> Do
                     "(ask for fewer with first, or split it)",
                 )
     return document
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    """Parsed once per query text: clients send the same few queries again and again."""
+    return parse(query, max_tokens=max_tokens)
 
 
 def _aliases(selection_set: SelectionSetNode | None) -> int:
