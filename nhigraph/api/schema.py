@@ -34,7 +34,7 @@ from nhigraph.api.keys import ApiKey, Role
 from nhigraph.errors import NhigraphError
 from nhigraph.graph import blast as engine
 from nhigraph.graph import impact, listing
-from nhigraph.graph.estate import read_estate
+from nhigraph.graph.estate import Estate, read_estate
 from nhigraph.graph.model import (
     Access,
     Classification,
@@ -89,6 +89,7 @@ class Context:
         self.full_policy = full_policy or default_policy()
         self.key = key
         self.postures: dict[str, Posture] = {}
+        self._estate: Estate | None = None
         self.store_calls = 0  # how many times the store was asked (tests bound it)
         self._neighbours: dict[tuple[str, str], DataLoader[str, Neighbours]] = {}
         self._labels: dict[str, list[StoredNode]] = {}
@@ -114,6 +115,12 @@ class Context:
 
             loader = self._neighbours[(rel_type, direction)] = DataLoader(load)
         return loader
+
+    async def estate(self) -> Estate:
+        """One snapshot of the whole graph per request, however many fields need it."""
+        if self._estate is None:
+            self._estate = await self.call(read_estate, self.store)
+        return self._estate
 
     async def of_label(self, label: str) -> list[StoredNode]:
         if label not in self._labels:
@@ -997,8 +1004,9 @@ async def _posture(info: Info, as_of: str | None) -> Posture:
     moment = _moment(as_of)
     cached = ctx.postures.get(moment)
     if cached is None:
+        estate = await ctx.estate()
         cached = ctx.postures[moment] = await ctx.call(
-            assess_posture, ctx.store, ctx.full_policy, moment
+            assess_posture, ctx.store, ctx.full_policy, moment, 3, estate
         )
     return cached
 
@@ -1398,8 +1406,9 @@ class Query:
             else [*start.integrations, *start.credentials, *start.vendors, *start.teams]
         )
 
+        estate = await ctx.estate()
+
         def compute() -> impact.CompromiseImpact:
-            estate = read_estate(ctx.store)
             wanted = list(ids)
             if identifier is not None:
                 matches = impact.credential_lookup(estate, identifier=identifier)
@@ -1429,9 +1438,11 @@ class Query:
         if secret is not None and fingerprint is None:
             raise ApiInputError("this server has no fingerprint key to hash a secret with")
 
+        estate = await ctx.estate()
+
         def compute() -> list[impact.Match]:
             return impact.credential_lookup(
-                read_estate(ctx.store),
+                estate,
                 identifier=identifier,
                 secret=secret,
                 fingerprint=fingerprint,
@@ -1465,10 +1476,12 @@ class Query:
         ctx = _ctx(info)
         chain = _chain(max_chain)
 
+        estate = await ctx.estate()
+
         def compute() -> impact.WhatIf:
             return impact.what_if(
                 ctx.store,
-                read_estate(ctx.store),
+                estate,
                 ctx.full_policy,
                 _moment(as_of),
                 revoke_credentials or (),

@@ -41,8 +41,11 @@ class Posture:
         }
 
 
-def assess_posture(store: Store, policy: Policy, as_of: str, max_chain: int = 3) -> Posture:
-    estate = read_estate(store)
+def assess_posture(
+    store: Store, policy: Policy, as_of: str, max_chain: int = 3, estate: Estate | None = None
+) -> Posture:
+    """The posture at ``as_of``; ``estate`` is a snapshot of ``store`` already taken."""
+    estate = read_estate(store) if estate is None else estate
     found = rules.find(estate, store, policy, as_of, max_chain)
     risks = assess(estate, store, policy, as_of, found, max_chain)
     queue = review_queue(estate, risks, policy, as_of)
