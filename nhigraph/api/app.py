@@ -20,7 +20,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -39,6 +38,7 @@ from prometheus_client import (
 from strawberry.extensions import DisableIntrospection
 
 from nhigraph.api import limits as query_limits
+from nhigraph.api.ide import STATIC_DIR
 from nhigraph.api.keys import ApiKey, ApiKeys
 from nhigraph.api.schema import Context, build_schema
 from nhigraph.errors import NhigraphError, StoreError
@@ -317,9 +317,8 @@ def create_app(
             payload["errors"] = errors
         return JSONResponse(payload, headers={"Cache-Control": "no-store"})
 
-    ide = resources.files("nhigraph.api").joinpath("ide/static")
-    if settings.api_ide and ide.is_dir():
-        app.mount("/ide", _IdeFiles(directory=str(ide), html=True), name="ide")
+    if settings.api_ide and STATIC_DIR.is_dir():
+        app.mount("/ide", _IdeFiles(directory=str(STATIC_DIR), html=True), name="ide")
 
     return app
 

@@ -11,7 +11,6 @@ O(V + E); the snapshot itself is plain dicts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,12 +44,6 @@ class Estate:
                 return nodes[node_id]
         return None
 
-    def label_of(self, node_id: str) -> str | None:
-        for label, nodes in self.nodes.items():
-            if node_id in nodes:
-                return label
-        return None
-
     def targets(self, node_id: str, rel_type: RelType | str) -> list[str]:
         """Ids ``node_id`` points at with ``rel_type``."""
         return [e.other for e in self.out.get(str(rel_type), {}).get(node_id, [])]
@@ -58,9 +51,6 @@ class Estate:
     def sources(self, node_id: str, rel_type: RelType | str) -> list[str]:
         """Ids that point at ``node_id`` with ``rel_type``."""
         return [e.other for e in self.into.get(str(rel_type), {}).get(node_id, [])]
-
-    def edges_out(self, node_id: str, rel_type: RelType | str) -> list[Edge]:
-        return self.out.get(str(rel_type), {}).get(node_id, [])
 
 
 def read_estate(store: Store) -> Estate:
@@ -81,8 +71,3 @@ def read_estate(store: Store) -> Estate:
         estate.out[str(rel_type)] = out
         estate.into[str(rel_type)] = into
     return estate
-
-
-def ids(items: Iterable[str]) -> list[str]:
-    """Sorted, without repeats."""
-    return sorted(set(items))

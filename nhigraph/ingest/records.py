@@ -159,9 +159,6 @@ class TenantRecords:
         rels = [RelRow(r.type, redact(r.start), redact(r.end), r.props) for r in self.rels.values()]
         return Batch(self.source, redact(self.tenant_id), nodes, rels)
 
-    def labels(self) -> dict[str, str]:
-        return {node_id: row.label for node_id, row in self.nodes.items()}
-
     def has(self, node_id: str, label: Label | None = None) -> bool:
         row = self.nodes.get(node_id)
         return row is not None and (label is None or row.label == label)
