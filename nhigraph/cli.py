@@ -167,6 +167,37 @@ def ingest(
 
 
 @app.command()
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """The SaaS sources: what --tenant means for each, the endpoints they read, the
+    permission each needs, and the names saved pages take."""
+    from nhigraph.ingest.sources import all_sources
+
+    known = all_sources()
+    if as_json:
+        out.print_json(json.dumps([
+            {"name": s.name, "provider": s.provider, "title": s.title, "tenant": s.tenant_help,
+             "endpoints": [{"name": e.name, "call": e.path, "permission": e.permission,
+                            "saved_as": f"{e.name}[.*].{e.format}"} for e in s.endpoints]}
+            for s in known
+        ]))  # fmt: skip
+        return
+    for source in known:
+        table = Table(
+            title=f"{source.name}: {escape(source.title)}",
+            title_justify="left",
+            caption=f"--tenant: {escape(source.tenant_help)}",
+            caption_justify="left",
+        )
+        for head in ("saved as", "call", "needs"):
+            table.add_column(head, overflow="fold")
+        for e in source.endpoints:
+            table.add_row(f"{e.name}[.*].{e.format}", escape(e.path), escape(e.permission))
+        out.print(table)
+
+
+@app.command()
 def collect(
     source: Annotated[str, typer.Argument(help="one of: " + ", ".join(SOURCE_NAMES))],
     tenant: Annotated[

@@ -291,3 +291,17 @@ def test_a_broken_saved_page_is_one_line_and_writes_nothing(tmp_path: Path) -> N
     )
     assert "not valid JSON" in result.stderr and result.stderr.count("\n") == 1
     assert db.read_bytes() == before
+
+
+def test_the_sources_command_says_what_each_source_reads_and_needs() -> None:
+    listed = json.loads(run("sources", "--json", env=KEY))
+    assert [s["name"] for s in listed] == [n for n, _ in SAAS]
+    github = next(s for s in listed if s["name"] == "github")
+    assert [e["saved_as"] for e in github["endpoints"]] == [
+        "installations[.*].json",
+        "apps[.*].json",
+        "personal_access_tokens[.*].json",
+        "credential_authorizations[.*].json",
+    ]
+    assert all(e["permission"] for s in listed for e in s["endpoints"])
+    assert "organization" in github["tenant"].lower()
