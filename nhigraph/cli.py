@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.tree import Tree
 
-from nhigraph.errors import ConfigError, NhigraphError
+from nhigraph.errors import ConfigError, InputError, NhigraphError
 from nhigraph.graph.blast import (
     BlastRadius,
     ReachedStore,
@@ -138,10 +138,19 @@ def ingest(
         str | None,
         typer.Option(help="with --source: the tenant, when the pages do not name it"),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="with --source: refuse pages that say more pages follow which were not "
+            "saved (by default what they hold is written and nothing of theirs is removed)",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Ingest inventories or saved SaaS responses; each file or tenant is one transaction,
-    then its stale records go, then integrations are tied to vendors."""
+    then its stale records go (for saved pages, only what page sets read to their end
+    stopped reporting), then integrations are tied to vendors."""
     from nhigraph.ingest.redaction import load_fingerprinter
     from nhigraph.ingest.source import read_saved
     from nhigraph.ingest.sources import get_source
@@ -154,14 +163,19 @@ def ingest(
     try:
         warnings: list[str] = []
         unclassified: list[str] = []
+        incomplete: list[str] = []
         if source is None:
+            if strict:
+                raise ConfigError("--strict goes with --source")
             batches = read_inventories(store, paths, warnings)
         else:
             kind = get_source(source)
             raws = [read_saved(kind, path, tenant) for path in paths]
             read = read_source(kind, raws, load_fingerprinter(settings))
+            _refuse_gaps(read, strict)
             batches, unclassified = read.batches, read.unclassified
-        _write_and_report(store, settings, batches, unclassified, warnings, as_json)
+            warnings, incomplete = read.warnings, [str(g) for g in read.gaps]
+        _write_and_report(store, settings, batches, unclassified, warnings, as_json, incomplete)
     finally:
         store.close()
 
@@ -230,9 +244,20 @@ def collect(
     read = read_source(kind, [raw], load_fingerprinter(settings))
     store = open_store(settings)
     try:
-        _write_and_report(store, settings, read.batches, read.unclassified, [], as_json)
+        incomplete = [str(g) for g in read.gaps]
+        _write_and_report(
+            store, settings, read.batches, read.unclassified, read.warnings, as_json, incomplete
+        )
     finally:
         store.close()
+
+
+def _refuse_gaps(read: Any, strict: bool) -> None:
+    """With --strict, page sets not read to their end are an error before any write."""
+    if strict and read.gaps:
+        gap = read.gaps[0]
+        more = f" (and {len(read.gaps) - 1} more)" if len(read.gaps) > 1 else ""
+        raise InputError(gap.file, "/", None, f"{gap.why}{more}; nothing was written (--strict)")
 
 
 def _count(n: int, noun: str) -> str:
@@ -254,6 +279,7 @@ def _write_and_report(
     unclassified: list[str],
     warnings: list[str],
     as_json: bool,
+    incomplete: list[str] | None = None,
 ) -> None:
     from nhigraph.ingest.sync import write_batches
     from nhigraph.ingest.vendors import link_vendors
@@ -288,6 +314,7 @@ def _write_and_report(
                 **linked.as_dict(),
             },
             "unclassified_scopes": unclassified,
+            "incomplete": incomplete or [],
             "warnings": warnings,
         }
         out.print_json(json.dumps(report))
@@ -305,6 +332,8 @@ def _write_and_report(
             f"[yellow]{_count(len(unclassified), 'scope')} {verb} not in the catalogue[/] "
             f"(stored as write, reaching their tenant): {escape(shown)}"
         )
+    for gap in incomplete or []:
+        err.print(f"warning: incomplete: {escape(gap)}")
     for warning in warnings:
         err.print(f"warning: {escape(warning)}")
 

@@ -679,11 +679,18 @@ def test_bad_input_is_one_line_naming_file_record_and_field(
     assert str(caught.value) == f"{file}: {message}"
 
 
-def test_a_saved_folder_with_a_stray_file_is_refused(tmp_path: Path) -> None:
+def test_a_stray_file_in_a_saved_folder_is_skipped_with_a_note(tmp_path: Path) -> None:
     (tmp_path / "users.json").write_text(json.dumps({"users": []}))
     (tmp_path / "groups.json").write_text("{}")
+    raw = read_saved(get_source("google"), tmp_path, "fabrikam.com")
+    assert list(raw.pages) == ["users"]
+    assert raw.notes == (f"{tmp_path / 'groups.json'}: not a saved page of google; skipped",)
+
+
+def test_a_stray_file_named_alone_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "groups.json").write_text("{}")
     with pytest.raises(InputError, match=r"groups\.json: /: not a saved page of google"):
-        read_saved(get_source("google"), tmp_path, "fabrikam.com")
+        read_saved(get_source("google"), tmp_path / "groups.json", "fabrikam.com")
 
 
 def test_an_empty_input_gives_no_batches() -> None:

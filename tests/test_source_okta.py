@@ -14,7 +14,7 @@ from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.ingest.http import AccessDenied
 from nhigraph.ingest.raw import RawPage
-from nhigraph.ingest.source import FetchContext, RawInput, read_saved, save_pages
+from nhigraph.ingest.source import FetchContext, RawInput, merge_inputs, read_saved, save_pages
 from nhigraph.ingest.sources import collect, get_source
 from nhigraph.settings import Settings
 from tests.ingest_support import (
@@ -582,13 +582,23 @@ def test_fetch_needs_a_token_and_an_org() -> None:
             "(e.g. --tenant example.okta.com)",
         ),
         ("api_tokens.user_object.json", "/0 field 'userId': expected a string, got an object"),
-        (
-            "grants.orphan.json",
-            "/0 field 'clientId': no OAuth app in the apps pages has this client id",
-        ),
     ],
 )
 def test_bad_input_is_one_line_naming_file_record_and_field(file: str, message: str) -> None:
     with pytest.raises(InputError) as excinfo:
         transform(read_saved(get_source("okta"), BAD / file, None))
     assert str(excinfo.value) == f"{BAD / file}: {message}"
+
+
+def test_a_grant_of_an_app_not_on_the_pages_is_left_out_with_a_warning() -> None:
+    raw = merge_inputs(
+        [saved("okta", "org"), read_saved(get_source("okta"), BAD / "grants.orphan.json", None)]
+    )
+    result = transform(raw)
+    alone = transform(saved("okta", "org"))
+    assert result.warnings == [
+        f"{BAD / 'grants.orphan.json'}: /0: no OAuth app on the apps pages read has its "
+        "clientId; the grant is left out until that app's page is read"
+    ]
+    # Everything else is what the org's pages give alone.
+    assert {n.id for n in result.batches[0].nodes} == {n.id for n in alone.batches[0].nodes}

@@ -26,6 +26,7 @@ from nhigraph.graph.store import (
     Batch,
     GraphStats,
     IntegrationRef,
+    Seen,
     StoredNode,
     StoredRel,
     SyncRun,
@@ -50,7 +51,8 @@ CREATE TABLE IF NOT EXISTS node (
     sync_tenant TEXT NOT NULL,
     sync_run TEXT NOT NULL,
     first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL
+    last_seen TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rel (
     start TEXT NOT NULL,
@@ -62,6 +64,7 @@ CREATE TABLE IF NOT EXISTS rel (
     sync_run TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (start, type, "end")
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS node_label ON node (label);
@@ -74,21 +77,32 @@ CREATE TABLE IF NOT EXISTS patch (
 """
 
 _UPSERT_NODE = """
-INSERT INTO node (id, label, props, source, sync_tenant, sync_run, first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO node (
+    id, label, props, origin, source, sync_tenant, sync_run, first_seen, last_seen
+)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
-    label = excluded.label, props = excluded.props, source = excluded.source,
+    label = excluded.label, props = excluded.props, origin = excluded.origin,
+    source = excluded.source, sync_tenant = excluded.sync_tenant,
+    sync_run = excluded.sync_run, last_seen = excluded.last_seen
+"""
+
+_UPSERT_REL = """
+INSERT INTO rel (
+    start, type, "end", props, origin, source, sync_tenant, sync_run, first_seen, last_seen
+)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (start, type, "end") DO UPDATE SET
+    props = excluded.props, origin = excluded.origin, source = excluded.source,
     sync_tenant = excluded.sync_tenant, sync_run = excluded.sync_run,
     last_seen = excluded.last_seen
 """
 
-_UPSERT_REL = """
-INSERT INTO rel (start, type, "end", props, source, sync_tenant, sync_run, first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (start, type, "end") DO UPDATE SET
-    props = excluded.props, source = excluded.source, sync_tenant = excluded.sync_tenant,
-    sync_run = excluded.sync_run, last_seen = excluded.last_seen
-"""
+# Stores written before page chains were recorded gain the column (empty: unknown).
+_MIGRATIONS = (
+    ("node", "origin", "ALTER TABLE node ADD COLUMN origin TEXT NOT NULL DEFAULT ''"),
+    ("rel", "origin", "ALTER TABLE rel ADD COLUMN origin TEXT NOT NULL DEFAULT ''"),
+)
 
 _EMPTY = "{}"
 
@@ -109,6 +123,10 @@ class EmbeddedStore:
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.executescript(_SCHEMA)
+            for table, column, statement in _MIGRATIONS:
+                columns = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    self._db.execute(statement)
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not an nhigraph store ({exc})") from None
@@ -150,11 +168,9 @@ class EmbeddedStore:
 
     def get_node(self, node_id: str) -> StoredNode | None:
         row = self._db.execute(
-            "SELECT label, props, source, sync_tenant, sync_run, first_seen, last_seen "
-            "FROM node WHERE id = ?",
-            (node_id,),
+            f"SELECT {_NODE_COLUMNS} FROM node WHERE id = ?", (node_id,)
         ).fetchone()
-        return None if row is None else _stored_node(node_id, *row)
+        return None if row is None else _stored_node(*row)
 
     def get_nodes(self, ids: Iterable[str]) -> dict[str, StoredNode]:
         wanted = list(dict.fromkeys(ids))
@@ -164,22 +180,18 @@ class EmbeddedStore:
             marks = ",".join("?" * len(chunk))
             with self._read_lock:
                 rows = self._db.execute(
-                    "SELECT id, label, props, source, sync_tenant, sync_run, first_seen, "
-                    f"last_seen FROM node WHERE id IN ({marks})",
-                    chunk,
+                    f"SELECT {_NODE_COLUMNS} FROM node WHERE id IN ({marks})", chunk
                 ).fetchall()
-            for node_id, *rest in rows:
-                found[node_id] = _stored_node(node_id, *rest)
+            for row in rows:
+                found[row[0]] = _stored_node(*row)
         return found
 
     def nodes_of(self, label: str) -> list[StoredNode]:
         with self._read_lock:
             rows = self._db.execute(
-                "SELECT id, label, props, source, sync_tenant, sync_run, first_seen, last_seen "
-                "FROM node WHERE label = ? ORDER BY id",
-                (label,),
+                f"SELECT {_NODE_COLUMNS} FROM node WHERE label = ? ORDER BY id", (label,)
             ).fetchall()
-        return [_stored_node(node_id, *rest) for node_id, *rest in rows]
+        return [_stored_node(*row) for row in rows]
 
     def neighbours(
         self, rel_type: str, direction: str, ids: Iterable[str]
@@ -235,14 +247,11 @@ class EmbeddedStore:
         return GraphStats(nodes=dict(sorted(nodes.items())), rels=dict(sorted(rels.items())))
 
     def export(self) -> Iterator[StoredNode | StoredRel]:
-        for node_id, *rest in self._db.execute(
-            "SELECT id, label, props, source, sync_tenant, sync_run, first_seen, last_seen "
-            "FROM node ORDER BY id"
-        ):
+        for node_id, *rest in self._db.execute(f"SELECT {_NODE_COLUMNS} FROM node ORDER BY id"):
             yield _stored_node(node_id, *rest)
         for start, rel_type, end, props, *book in self._db.execute(
-            'SELECT start, type, "end", props, source, sync_tenant, sync_run, first_seen, '
-            'last_seen FROM rel ORDER BY start, type, "end"'
+            'SELECT start, type, "end", props, source, sync_tenant, sync_run, origin, '
+            'first_seen, last_seen FROM rel ORDER BY start, type, "end"'
         ):
             yield StoredRel(rel_type, start, end, {**_loads(props), **_bookkeeping(*book)})
 
@@ -382,7 +391,7 @@ class EmbeddedStore:
                 else:
                     summary.nodes_updated += 1
                     node_changes.append((node.id, node.label, props))
-            node_rows.append((node.id, node.label, _dumps(props), *book))
+            node_rows.append((node.id, node.label, _dumps(props), _chains(node.origin), *book))
         # Patches apply to the node as this batch leaves it (new values, or the stored ones).
         written = {node_id: (label, props) for node_id, label, props in node_changes}
         patch_rows = []
@@ -421,7 +430,9 @@ class EmbeddedStore:
             else:
                 summary.rels_updated += 1
                 rel_changes.append((rel.start, rel.end, rel.type, props, False))
-            rel_rows.append((rel.start, rel.type, rel.end, _dumps(props), *book))
+            rel_rows.append(
+                (rel.start, rel.type, rel.end, _dumps(props), _chains(rel.origin), *book)
+            )
         # In primary-key order the B-tree is appended to rather than split at random.
         node_rows.sort()
         rel_rows.sort()
@@ -453,26 +464,32 @@ class EmbeddedStore:
             raise
         return summary
 
-    def cleanup(self, source: str, tenant: str, run: SyncRun) -> WriteSummary:
-        """Remove what ``source``/``tenant`` reported before ``run`` but not in it.
+    def cleanup(
+        self, source: str, tenant: str, run: SyncRun, seen: Seen | None = None
+    ) -> WriteSummary:
+        """Remove what ``source``/``tenant`` reported before ``run`` but not in it (with
+        ``seen``, only what was read from page chains the run read whole).
 
         Relationships of other sources that touch a removed node go with it (a
         relationship cannot outlive its ends); nothing else of theirs is touched.
         """
         stale_nodes = [
-            row[0]
-            for row in self._db.execute(
-                "SELECT id FROM node WHERE source = ? AND sync_tenant = ? AND sync_run <> ?",
+            node_id
+            for node_id, origin in self._db.execute(
+                "SELECT id, origin FROM node WHERE source = ? AND sync_tenant = ? "
+                "AND sync_run <> ?",
                 (source, tenant, run.id),
             )
+            if seen is None or seen.covers(_unchains(origin))
         ]
         stale_rels = {
             (start, end, rel_type)
-            for start, rel_type, end in self._db.execute(
-                'SELECT start, type, "end" FROM rel '
+            for start, rel_type, end, origin in self._db.execute(
+                'SELECT start, type, "end", origin FROM rel '
                 "WHERE source = ? AND sync_tenant = ? AND sync_run <> ?",
                 (source, tenant, run.id),
             )
+            if seen is None or seen.covers(_unchains(origin))
         }
         graph = self._graph
         gone = set(stale_nodes)
@@ -584,16 +601,27 @@ _MISSING = object()
 _NO_EDGES: dict[str, Any] = {}
 
 
+_NODE_COLUMNS = "id, label, props, source, sync_tenant, sync_run, origin, first_seen, last_seen"
+
+
+def _chains(origin: Sequence[str]) -> str:
+    """A record's page chains as the ``origin`` column holds them (one per line)."""
+    return "\n".join(origin)
+
+
+def _unchains(text: str) -> tuple[str, ...]:
+    return tuple(text.split("\n")) if text else ()
+
+
 def _bookkeeping(
-    source: str, sync_tenant: str, sync_run: str, first_seen: str, last_seen: str
-) -> dict[str, str]:
-    return {
-        "source": source,
-        "sync_tenant": sync_tenant,
-        "sync_run": sync_run,
-        "first_seen": first_seen,
-        "last_seen": last_seen,
-    }
+    source: str, sync_tenant: str, sync_run: str, origin: str, first_seen: str, last_seen: str
+) -> dict[str, Any]:
+    book: dict[str, Any] = {"source": source, "sync_tenant": sync_tenant, "sync_run": sync_run}
+    if origin:
+        book["sync_origin"] = list(_unchains(origin))
+    book["first_seen"] = first_seen
+    book["last_seen"] = last_seen
+    return book
 
 
 def _stored_node(node_id: str, label: str, props: str, *book: str) -> StoredNode:

@@ -166,8 +166,9 @@ ENDPOINTS: dict[RelType, tuple[frozenset[Label], frozenset[Label]]] = {
     RelType.REVIEWS: (frozenset({Label.REVIEW}), frozenset({Label.INTEGRATION})),
 }
 
-#: Properties the store keeps on every node and relationship, besides the domain ones.
-BOOKKEEPING = ("source", "sync_tenant", "sync_run", "first_seen", "last_seen")
+#: Properties the store keeps on every node and relationship, besides the domain ones
+#: (``sync_origin``, the page chains a record was read from, only when it has any).
+BOOKKEEPING = ("source", "sync_tenant", "sync_run", "sync_origin", "first_seen", "last_seen")
 
 #: Properties people declare about nodes a SaaS source owns (inventory enrichment). A
 #: patch never rewrites the source's value: it is kept beside it as ``patch_<name>``

@@ -35,6 +35,7 @@ from nhigraph.graph.store import (
     Batch,
     GraphStats,
     IntegrationRef,
+    Seen,
     StoredNode,
     StoredRel,
     SyncRun,
@@ -295,11 +296,18 @@ class Neo4jStore:
         nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for node in batch.nodes:
             # Timestamps travel as text; the label's upsert query makes them datetimes.
-            nodes[node.label].append({"id": node.id, "props": dict(node.props)})
+            nodes[node.label].append(
+                {"id": node.id, "props": dict(node.props), "origin": list(node.origin) or None}
+            )
         rels: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for rel in batch.rels:
             rels[(rel.type, labels[rel.end])].append(
-                {"start": rel.start, "end": rel.end, "props": dict(rel.props)}
+                {
+                    "start": rel.start,
+                    "end": rel.end,
+                    "props": dict(rel.props),
+                    "origin": list(rel.origin) or None,
+                }
             )
         patches: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for patch in batch.patches:
@@ -360,9 +368,18 @@ class Neo4jStore:
 
         return self._write(work)
 
-    def cleanup(self, source: str, tenant: str, run: SyncRun) -> WriteSummary:
-        """Remove what ``source``/``tenant`` reported before ``run`` but not in it."""
-        params: dict[str, Any] = {"source": source, "tenant": tenant, "run": run.id}
+    def cleanup(
+        self, source: str, tenant: str, run: SyncRun, seen: Seen | None = None
+    ) -> WriteSummary:
+        """Remove what ``source``/``tenant`` reported before ``run`` but not in it (with
+        ``seen``, only what was read from page chains the run read whole)."""
+        params: dict[str, Any] = {
+            "source": source,
+            "tenant": tenant,
+            "run": run.id,
+            "complete": None if seen is None else sorted(seen.complete),
+            "whole": True if seen is None else seen.whole,
+        }
 
         def work(tx: neo4j.Transaction) -> WriteSummary:
             rels = tx.run(queries.load("cleanup_relationships"), params).single(strict=True)

@@ -36,6 +36,8 @@ class NodeRow:
     label: str
     id: str
     props: Mapping[str, JSONValue]
+    # The page chains the node was read from (see Seen); empty for an inventory's.
+    origin: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,26 @@ class RelRow:
     start: str
     end: str
     props: Mapping[str, JSONValue] = field(default_factory=dict)
+    origin: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What one run of a source read completely, which bounds what its cleanup removes.
+
+    ``complete`` holds the page chains read to their end ('<endpoint>', or
+    '<endpoint>/<parent>' for an endpoint listed once per parent); ``whole`` says every
+    endpoint was read and every chain is complete. A record the run did not report goes
+    only when every chain it was read from is in ``complete``; one that names no chain
+    (older stores, or catalogue data stores) goes only when the run was whole.
+    """
+
+    complete: frozenset[str]
+    whole: bool
+
+    def covers(self, origin: Iterable[str]) -> bool:
+        chains = tuple(origin)
+        return all(c in self.complete for c in chains) if chains else self.whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +98,8 @@ class Batch:
     nodes: list[NodeRow] = field(default_factory=list)
     rels: list[RelRow] = field(default_factory=list)
     patches: list[NodeRow] = field(default_factory=list)
+    # What the run read completely; None when the batch is a whole file (inventories).
+    seen: Seen | None = None
 
 
 @dataclass(slots=True)
@@ -160,8 +184,11 @@ class Store(ReachView, Protocol):
         """Write a batch in one transaction; on any error the store is unchanged."""
         ...
 
-    def cleanup(self, source: str, tenant: str, run: SyncRun) -> WriteSummary:
-        """Remove what ``source`` reported for ``tenant`` before, but not in, ``run``."""
+    def cleanup(
+        self, source: str, tenant: str, run: SyncRun, seen: Seen | None = None
+    ) -> WriteSummary:
+        """Remove what ``source`` reported for ``tenant`` before, but not in, ``run``;
+        with ``seen``, only records every page chain of which the run read whole."""
         ...
 
     def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
@@ -322,7 +349,7 @@ def split_batch(batch: Batch, max_records: int | None) -> list[Batch]:
         nodes = batch.nodes[start:end] if start < len(batch.nodes) else []
         rel_start = max(0, start - len(batch.nodes))
         rels = batch.rels[rel_start : max(0, end - len(batch.nodes))]
-        parts.append(Batch(batch.source, batch.tenant, nodes, rels))
+        parts.append(Batch(batch.source, batch.tenant, nodes, rels, seen=batch.seen))
     parts[-1].patches = list(batch.patches)  # after every node they may refer to
     return parts
 

@@ -80,6 +80,7 @@ class _Row:
     file: str
     line: int
     cells: dict[str, str]
+    origin: str = ""
 
     def error(self, column: str | None, message: str) -> InputError:
         return InputError(self.file, f"line {self.line}", column, message)
@@ -87,7 +88,7 @@ class _Row:
     @property
     def where(self) -> Raw:
         # TenantRecords names the record of a model error through a Raw: here, the line.
-        return Raw(self.file, f"line {self.line}", self.cells)
+        return Raw(self.file, f"line {self.line}", self.cells, self.origin)
 
     def flag(self, column: str) -> bool:
         value = self.cells[column].lower()
@@ -161,7 +162,8 @@ def _read_report(page: RawPage) -> list[_User]:
                 None,
                 f"expected {len(columns)} cells, got {len(cells)}; is the file truncated?",
             )
-        row = _Row(page.file, line, {c: v.strip() for c, v in zip(columns, cells, strict=True)})
+        cells_by_column = {c: v.strip() for c, v in zip(columns, cells, strict=True)}
+        row = _Row(page.file, line, cells_by_column, page.origin)
         user = _user(row)
         if users and user.account != users[0].account:
             raise row.error(

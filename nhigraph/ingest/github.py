@@ -31,6 +31,7 @@ from nhigraph.graph.model import (
     RelType,
 )
 from nhigraph.ingest.http import ApiClient, HttpError, pages_link
+from nhigraph.ingest.paging import Envelope, Paging
 from nhigraph.ingest.raw import Raw, RawPage
 from nhigraph.ingest.records import TenantRecords
 from nhigraph.ingest.redaction import Fingerprinter
@@ -46,23 +47,27 @@ INSTALLATIONS = Endpoint(
     "GET /orgs/{org}/installations",
     "an organization owner's token: classic scope admin:read (or admin:org), or the "
     "fine-grained organization permission 'Administration' (read)",
+    paging=Paging(Envelope.LINK, items="installations", total="total_count"),
 )
 APPS = Endpoint(
     "apps",
     "GET /apps/{app_slug}",
     "no permission for public apps; a token that can see the app for private ones",
+    per="app",
 )
 PERSONAL_ACCESS_TOKENS = Endpoint(
     "personal_access_tokens",
     "GET /orgs/{org}/personal-access-tokens",
     "a GitHub App installation token with the organization permission 'Personal access "
     "tokens' (read); only GitHub Apps may list fine-grained tokens",
+    paging=Paging(Envelope.LINK),
 )
 CREDENTIAL_AUTHORIZATIONS = Endpoint(
     "credential_authorizations",
     "GET /orgs/{org}/credential-authorizations",
     "an organization owner's token with classic scope read:org (GitHub Enterprise Cloud "
     "organizations with SAML single sign-on)",
+    paging=Paging(Envelope.LINK),
 )
 
 # An organization login as GitHub allows it (letters, digits, hyphens; Enterprise

@@ -32,6 +32,7 @@ from nhigraph.graph.model import (
     RelType,
 )
 from nhigraph.ingest.http import ApiClient, pages_token
+from nhigraph.ingest.paging import Envelope, Paging
 from nhigraph.ingest.raw import Raw, RawPage
 from nhigraph.ingest.records import TenantRecords
 from nhigraph.ingest.redaction import Fingerprinter
@@ -45,39 +46,47 @@ DIRECTORY = "https://admin.googleapis.com/admin/directory/v1"
 RESOURCE_MANAGER = "https://cloudresourcemanager.googleapis.com/v1"
 IAM = "https://iam.googleapis.com/v1"
 
+_TOKEN = Paging(Envelope.TOKEN)
 ENDPOINTS = (
     Endpoint(
         "users",
         "GET /admin/directory/v1/users?customer=my_customer",
         "the OAuth scope https://www.googleapis.com/auth/admin.directory.user.readonly "
         "and a Workspace admin role that can read users",
+        paging=_TOKEN,
     ),
     Endpoint(
         "tokens",
         "GET /admin/directory/v1/users/{userKey}/tokens",
         "the OAuth scope https://www.googleapis.com/auth/admin.directory.user.security "
         "and a Workspace admin role with the User Security Management privilege",
+        per="user",
     ),
     Endpoint(
         "projects",
         "GET /v1/projects (Cloud Resource Manager)",
         "resourcemanager.projects.get (roles/browser) and the OAuth scope "
         "https://www.googleapis.com/auth/cloud-platform.read-only",
+        paging=_TOKEN,
     ),
     Endpoint(
         "serviceAccounts",
         "GET /v1/projects/{project}/serviceAccounts (IAM)",
         "iam.serviceAccounts.list on the project (roles/iam.securityReviewer)",
+        paging=_TOKEN,
+        per="project",
     ),
     Endpoint(
         "serviceAccountKeys",
         "GET /v1/projects/{project}/serviceAccounts/{email}/keys (IAM)",
         "iam.serviceAccountKeys.list on the project (roles/iam.securityReviewer)",
+        per="service account",
     ),
     Endpoint(
         "iamPolicy",
         "POST /v1/projects/{project}:getIamPolicy (Cloud Resource Manager)",
         "resourcemanager.projects.getIamPolicy on the project (roles/iam.securityReviewer)",
+        per="project",
     ),
 )
 

@@ -219,7 +219,14 @@ def _follow(
         body, response = client.json(next_url, permission, params=query)
         if check is not None:
             check(body)
-        yield RawPage(endpoint, str(response.request.url), body, dict(page_params or {}))
+        link = response.headers.get("link")
+        yield RawPage(
+            endpoint,
+            str(response.request.url),
+            body,
+            dict(page_params or {}),
+            {"link": link} if link else {},
+        )
         after = following(body, response, query)
         if after is None:
             return

@@ -30,6 +30,7 @@ from nhigraph.graph.model import (
     RelType,
 )
 from nhigraph.ingest.http import ApiClient, pages_odata
+from nhigraph.ingest.paging import Envelope, Paging
 from nhigraph.ingest.raw import Raw, RawPage
 from nhigraph.ingest.records import TenantRecords
 from nhigraph.ingest.redaction import Fingerprinter
@@ -59,15 +60,25 @@ MICROSOFT_TENANTS = frozenset(
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
 CONSENT_TYPES = ("AllPrincipals", "Principal")
 
+_ODATA = Paging(Envelope.ODATA)
 ENDPOINTS = (
-    Endpoint("organization", "GET /v1.0/organization", "Organization.Read.All"),
-    Endpoint("servicePrincipals", "GET /v1.0/servicePrincipals", "Application.Read.All"),
-    Endpoint("applications", "GET /v1.0/applications", "Application.Read.All"),
-    Endpoint("oauth2PermissionGrants", "GET /v1.0/oauth2PermissionGrants", "Directory.Read.All"),
+    Endpoint("organization", "GET /v1.0/organization", "Organization.Read.All", paging=_ODATA),
+    Endpoint(
+        "servicePrincipals", "GET /v1.0/servicePrincipals", "Application.Read.All", paging=_ODATA
+    ),
+    Endpoint("applications", "GET /v1.0/applications", "Application.Read.All", paging=_ODATA),
+    Endpoint(
+        "oauth2PermissionGrants",
+        "GET /v1.0/oauth2PermissionGrants",
+        "Directory.Read.All",
+        paging=_ODATA,
+    ),
     Endpoint(
         "appRoleAssignments",
         "GET /v1.0/servicePrincipals/{id}/appRoleAssignments",
         "Application.Read.All",
+        paging=_ODATA,
+        per="service principal",
     ),
 )
 
@@ -122,6 +133,7 @@ class _Input:
     applications: dict[str, _Application] = field(default_factory=dict)  # by appId
     grants: dict[str, list[_Grant]] = field(default_factory=dict)  # by client object id
     assignments: dict[str, list[_Assignment]] = field(default_factory=dict)  # by principal id
+    warnings: list[tuple[Raw, str]] = field(default_factory=list)  # records kept incomplete
 
 
 def _values(raw: RawInput, endpoint: str) -> Iterator[Raw]:
@@ -182,15 +194,13 @@ def _application(item: Raw) -> _Application:
 
 def _named_principal(
     item: Raw, key: str, principals: dict[str, _ServicePrincipal]
-) -> _ServicePrincipal:
-    """The service principal whose object id is ``item[key]``; it must be on the pages."""
-    object_id = item.str(key).lower()
-    found = principals.get(object_id)
-    if found is None:
-        raise item.error(
-            key, "names no service principal of the servicePrincipals pages (save every page)"
-        )
-    return found
+) -> _ServicePrincipal | None:
+    """The service principal whose object id is ``item[key]``, if it is on the pages."""
+    return principals.get(item.str(key).lower())
+
+
+#: Said of a record naming a service principal that is not on the pages read.
+_OFF_PAGE = "names a service principal that is not on the servicePrincipals pages read"
 
 
 def _parse(raw: RawInput) -> _Input:
@@ -205,14 +215,18 @@ def _parse(raw: RawInput) -> _Input:
         consent = item.str("consentType")
         if consent not in CONSENT_TYPES:
             raise item.error("consentType", "expected AllPrincipals or Principal")
-        client = _named_principal(item, "clientId", parsed.principals).object_id.lower()
         principal_id = item.str("principalId") if consent == "Principal" else None
         scope = item.opt_str("scope") or ""
-        parsed.grants.setdefault(client, []).append(
+        grant_id = item.str("id")
+        client = _named_principal(item, "clientId", parsed.principals)
+        if client is None:
+            parsed.warnings.append((item, f"clientId {_OFF_PAGE}; the grant is left out"))
+            continue
+        parsed.grants.setdefault(client.object_id.lower(), []).append(
             _Grant(
                 raw=item,
-                grant_id=item.str("id"),
-                resource=_named_principal(item, "resourceId", parsed.principals),
+                grant_id=grant_id,
+                resource=_resource(item, "resourceId", parsed),
                 principal_id=principal_id,
                 scopes=scope.split(),  # Graph pads the list with spaces
             )
@@ -222,15 +236,47 @@ def _parse(raw: RawInput) -> _Input:
         role_id = item.str("appRoleId").lower()
         if principal_type not in (None, "ServicePrincipal") or role_id == DEFAULT_ACCESS:
             continue  # users and groups assigned to an app; "default access" grants nothing
-        holder = _named_principal(item, "principalId", parsed.principals).object_id.lower()
-        parsed.assignments.setdefault(holder, []).append(
+        holder = _named_principal(item, "principalId", parsed.principals)
+        if holder is None:
+            why = f"principalId {_OFF_PAGE}; the assignment is left out"
+            parsed.warnings.append((item, why))
+            continue
+        parsed.assignments.setdefault(holder.object_id.lower(), []).append(
             _Assignment(
                 raw=item,
-                resource=_named_principal(item, "resourceId", parsed.principals),
+                resource=_resource(item, "resourceId", parsed),
                 app_role_id=role_id,
             )
         )
     return parsed
+
+
+def _resource(item: Raw, key: str, parsed: _Input) -> _ServicePrincipal:
+    """The API a grant or an assignment is for. One that is not on the pages read stands
+    as a stub named by its object id: its permissions cannot be resolved, so they are
+    kept as unclassified scopes (write, reaching the tenant) and a warning says so."""
+    found = _named_principal(item, key, parsed.principals)
+    if found is not None:
+        return found
+    object_id = item.str(key).lower()
+    parsed.warnings.append(
+        (item, f"{key} {_OFF_PAGE}; its permissions are kept unresolved, under {object_id}")
+    )
+    return _ServicePrincipal(
+        raw=item,
+        object_id=object_id,
+        app_id=object_id,
+        name=object_id,
+        enabled=True,
+        managed_identity=False,
+        owner=None,
+        publisher=None,
+        publisher_id=None,
+        publisher_verified=False,
+        created_at=None,
+        roles={},
+        has_credentials=False,
+    )
 
 
 # --------------------------------------------------------------------------- transform
@@ -412,7 +458,9 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
     for key, app in parsed.applications.items():
         if key not in with_principal:
             _application_records(records, app)
-    return SourceResult([records.batch()], sorted(records.unclassified))
+    for where, message in parsed.warnings:
+        records.warn(where, message)
+    return SourceResult([records.batch()], sorted(records.unclassified), records.warnings)
 
 
 # --------------------------------------------------------------------------- fetch

@@ -32,6 +32,7 @@ from nhigraph.graph.model import (
     RelType,
 )
 from nhigraph.ingest.http import ApiClient, pages_link
+from nhigraph.ingest.paging import Envelope, Paging
 from nhigraph.ingest.raw import Raw, RawPage
 from nhigraph.ingest.records import TenantRecords
 from nhigraph.ingest.redaction import Fingerprinter
@@ -43,10 +44,13 @@ PROVIDER = "okta"
 API_TOKEN_SCOPE = "okta.api_token"
 PAGE_SIZE = 200  # the largest page /api/v1/apps and /api/v1/api-tokens serve
 
+_LINK = Paging(Envelope.LINK)
 ENDPOINTS = (
-    Endpoint("apps", "GET /api/v1/apps", "okta.apps.read"),
-    Endpoint("grants", "GET /api/v1/apps/{appId}/grants", "okta.apps.read"),
-    Endpoint("api_tokens", "GET /api/v1/api-tokens", "okta.apiTokens.read"),
+    Endpoint("apps", "GET /api/v1/apps", "okta.apps.read", paging=_LINK),
+    Endpoint(
+        "grants", "GET /api/v1/apps/{appId}/grants", "okta.apps.read", paging=_LINK, per="app"
+    ),
+    Endpoint("api_tokens", "GET /api/v1/api-tokens", "okta.apiTokens.read", paging=_LINK),
 )
 
 _APP_STATUS = {"ACTIVE": IntegrationStatus.ENABLED, "INACTIVE": IntegrationStatus.DISABLED}
@@ -109,7 +113,7 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
             kind=PrincipalKind.USER,
             is_admin=user.is_admin,
         )
-    return SourceResult([records.batch()], sorted(records.unclassified))
+    return SourceResult([records.batch()], sorted(records.unclassified), records.warnings)
 
 
 def _elements(page: RawPage, what: str) -> Iterator[Raw]:
@@ -171,7 +175,7 @@ def _api_hosts(item: Raw) -> Iterator[str]:
         return
     for _name, link in links.items():
         if isinstance(link.value, list):
-            entries = [Raw(link.file, f"{link.pointer}/{i}", v) for i, v in enumerate(link.value)]
+            entries = [link.at(f"{link.pointer}/{i}", v) for i, v in enumerate(link.value)]
         else:
             entries = [link]
         for entry in entries:
@@ -284,6 +288,9 @@ def _grants(
             created = item.time("created")
             updated = item.time("lastUpdated")
             app = _grant_app(item, page, apps, by_client)
+            if isinstance(app, str):
+                records.warn(item, f"{app}; the grant is left out until that app's page is read")
+                continue
             user_id = item.opt_str("userId")
             if user_id is not None and item.opt_str("source") == "END_USER":
                 consent = consents.get((app.id, user_id))
@@ -303,28 +310,24 @@ def _grants(
         _consent(records, consent)
 
 
-def _grant_app(item: Raw, page: RawPage, apps: dict[str, _App], by_client: dict[str, _App]) -> _App:
-    """The app a grant belongs to: the page's app (fetch), its clientId, or its app link."""
+def _grant_app(
+    item: Raw, page: RawPage, apps: dict[str, _App], by_client: dict[str, _App]
+) -> _App | str:
+    """The app a grant belongs to: the page's app (fetch), its clientId, or its app link;
+    or why it is not on the apps pages read."""
     app_id = page.params.get("app")
     if app_id is not None:
-        app = apps.get(app_id)
-        if app is None:
-            raise item.error(None, f"a grant of app {app_id}, which the apps pages lack")
-        return app
+        return apps.get(app_id) or "its app is not on the apps pages read"
     client_id = item.opt_str("clientId")
     if client_id is not None:
-        app = by_client.get(client_id) or apps.get(client_id)
-        if app is None:
-            raise item.error("clientId", "no OAuth app in the apps pages has this client id")
-        return app
+        found = by_client.get(client_id) or apps.get(client_id)
+        return found or "no OAuth app on the apps pages read has its clientId"
     links = item.obj("_links")
     link = links.obj("app") if links is not None else None
     href = link.opt_str("href") if link is not None else None
     if link is not None and href is not None:
-        app = apps.get(href.rstrip("/").rsplit("/", 1)[-1])
-        if app is None:
-            raise link.error("href", "no OAuth app in the apps pages has this id")
-        return app
+        found = apps.get(href.rstrip("/").rsplit("/", 1)[-1])
+        return found or "no OAuth app on the apps pages read has the id its app link names"
     raise item.error("clientId", "missing; expected the client id of the app the grant is for")
 
 

@@ -27,6 +27,27 @@ class RawPage:
     file: str  # the saved file, or the URL it was fetched from
     body: Any
     params: Mapping[str, str] = field(default_factory=dict)  # e.g. the parent id it belongs to
+    # Response headers that carry pagination state (lower-case names: 'link'); saved
+    # pages get them from a sidecar file (see ingest/source.py).
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def chain(self) -> str:
+        """The page chain this page belongs to: '' for an endpoint listed once, else the
+        parent it was fetched for (the same text its saved file name carries)."""
+        return ".".join(file_part(v) for v in self.params.values())
+
+    @property
+    def origin(self) -> str:
+        """What the records of this page depend on, for cleanup: the endpoint, or
+        '<endpoint>/<parent>' for an endpoint listed once per parent."""
+        chain = self.chain
+        return f"{self.endpoint}/{chain}" if chain else self.endpoint
+
+
+def file_part(text: str) -> str:
+    """``text`` as a file-name part: runs of anything but letters, digits, @, _ and - as _."""
+    return re.sub(r"[^A-Za-z0-9@_-]+", "_", text)
 
 
 def escape(key: str) -> str:
@@ -82,16 +103,21 @@ _Bool = bool
 class Raw:
     """A JSON value at ``pointer`` in ``file``; accessors validate and name what is wrong."""
 
-    __slots__ = ("file", "pointer", "value")
+    __slots__ = ("file", "origin", "pointer", "value")
 
-    def __init__(self, file: _Str, pointer: _Str, value: Any) -> None:
+    def __init__(self, file: _Str, pointer: _Str, value: Any, origin: _Str = "") -> None:
         self.file = file
         self.pointer = pointer
         self.value = value
+        self.origin = origin  # the page's origin (RawPage.origin): what records depend on
 
     @classmethod
     def of(cls, page: RawPage) -> Raw:
-        return cls(page.file, "", page.body)
+        return cls(page.file, "", page.body, page.origin)
+
+    def at(self, pointer: _Str, value: Any) -> Raw:
+        """Another value of the same page."""
+        return Raw(self.file, pointer, value, self.origin)
 
     # ---------------------------------------------------------------- errors
 
@@ -115,7 +141,7 @@ class Raw:
     def get(self, key: _Str) -> Raw | None:
         """The member ``key``, or None when it is missing or null."""
         value = self.expect_object().value.get(key)
-        return None if value is None else Raw(self.file, f"{self.pointer}/{escape(key)}", value)
+        return None if value is None else self.at(f"{self.pointer}/{escape(key)}", value)
 
     def obj(self, key: _Str, required: _Bool = False) -> Raw | None:
         child = self.get(key)
@@ -136,7 +162,7 @@ class Raw:
             return []
         if not isinstance(child.value, list):
             raise self.error(key, f"expected an array, got {_kind(child.value)}")
-        return [Raw(self.file, f"{child.pointer}/{i}", v) for i, v in enumerate(child.value)]
+        return [self.at(f"{child.pointer}/{i}", v) for i, v in enumerate(child.value)]
 
     def elements(self, what: _Str = "an object in the array") -> _List[Raw]:
         """The items of this value, which must be an array of objects (e.g. a page whose
@@ -144,14 +170,13 @@ class Raw:
         if not isinstance(self.value, list):
             raise self.error(None, f"expected an array, got {_kind(self.value)}")
         return [
-            Raw(self.file, f"{self.pointer}/{i}", v).expect_object(what)
-            for i, v in enumerate(self.value)
+            self.at(f"{self.pointer}/{i}", v).expect_object(what) for i, v in enumerate(self.value)
         ]
 
     def items(self) -> Iterator[tuple[_Str, Raw]]:
         """Members of this object, in order."""
         for key, value in self.expect_object().value.items():
-            yield key, Raw(self.file, f"{self.pointer}/{escape(str(key))}", value)
+            yield key, self.at(f"{self.pointer}/{escape(str(key))}", value)
 
     def objects(self, key: _Str, required: _Bool = False) -> _List[Raw]:
         """Like ``list``, checking every item is an object."""

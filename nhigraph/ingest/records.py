@@ -60,6 +60,11 @@ class TenantRecords:
         self.rels: dict[tuple[str, str, str], RelRow] = {}
         self.unclassified: set[str] = set()
         self.store_ids: dict[str, str] = {}
+        # The page chains (Raw.origin) each node and relationship was read from: cleanup
+        # removes a record only when every one of them was read whole.
+        self.origins: dict[str, set[str]] = {}
+        self.rel_origins: dict[tuple[str, str, str], set[str]] = {}
+        self.warnings: list[str] = []
         self.add(Tenant, where, id=self.tenant_id, provider=provider, name=tenant_name)
         for store in self.catalogue.data_stores:
             store_id = f"{self.tenant_id}:store:{store.key}"
@@ -103,13 +108,23 @@ class TenantRecords:
                 raise AssertionError(problem)
             raise where.error(None, problem)
         self.nodes[node.id] = row
+        if where is not None and where.origin:
+            self.origins.setdefault(node.id, set()).add(where.origin)
         return node.id
 
     def rel(
-        self, rel_type: RelType, start: str, end: str, access: Access | str | None = None
+        self,
+        rel_type: RelType,
+        start: str,
+        end: str,
+        access: Access | str | None = None,
+        where: Raw | None = None,
     ) -> None:
+        """Keep one relationship; it depends on the pages of both its ends (and ``where``)."""
         props: Mapping[str, Any] = {} if access is None else {"access": str(access)}
         key = (str(rel_type), start, end)
+        if where is not None and where.origin:
+            self.rel_origins.setdefault(key, set()).add(where.origin)
         old = self.rels.get(key)
         if old is not None and old.props != props:
             # Two routes to one edge: keep the highest access.
@@ -146,17 +161,52 @@ class TenantRecords:
             self.rel(RelType.CAN_ACCESS, scope_id, target, access)
         return scope_id
 
+    def warn(self, where: Raw, message: str) -> None:
+        """Say that a record was kept without something the pages did not hold."""
+        self.warnings.append(f"{where.file}: {where.where}: {message}")
+
     def fingerprint(self, secret: str) -> str:
         return self.fingerprinter.fingerprint(secret)
 
     def batch(self) -> Batch:
         """Everything, redacted: every string and id passes through the fingerprinter."""
         redact = self.fingerprinter.redact
+        own = self.origins
+        none: set[str] = set()
+        # A node also depends on the pages of its neighbours: a grant that is reported
+        # only while its app is on the pages must not go when the app's pages were not
+        # all read, even if every grant page was.
+        origins = {node_id: set(chains) for node_id, chains in own.items()}
+        for _, start, end in self.rels:
+            if end in own:
+                origins.setdefault(start, set()).update(own[end])
+            if start in own:
+                origins.setdefault(end, set()).update(own[start])
+
+        def chains(found: set[str]) -> tuple[str, ...]:
+            return tuple(sorted(redact(c) for c in found))
+
         nodes = [
-            NodeRow(n.label, redact(n.id), {k: _redacted(v, redact) for k, v in n.props.items()})
+            NodeRow(
+                n.label,
+                redact(n.id),
+                {k: _redacted(v, redact) for k, v in n.props.items()},
+                chains(origins.get(n.id, none)),
+            )
             for n in self.nodes.values()
         ]
-        rels = [RelRow(r.type, redact(r.start), redact(r.end), r.props) for r in self.rels.values()]
+        rels = [
+            RelRow(
+                r.type,
+                redact(r.start),
+                redact(r.end),
+                r.props,
+                chains(
+                    own.get(r.start, none) | own.get(r.end, none) | self.rel_origins.get(key, none)
+                ),
+            )
+            for key, r in self.rels.items()
+        ]
         return Batch(self.source, redact(self.tenant_id), nodes, rels)
 
     def has(self, node_id: str, label: Label | None = None) -> bool:

@@ -35,6 +35,7 @@ from nhigraph.graph.model import (
     format_utc,
 )
 from nhigraph.ingest.http import ApiClient, SourceUnavailable, pages_soql
+from nhigraph.ingest.paging import Envelope, Paging
 from nhigraph.ingest.raw import Raw, RawPage
 from nhigraph.ingest.records import TenantRecords, slug
 from nhigraph.ingest.redaction import Fingerprinter
@@ -97,7 +98,8 @@ _PERMISSION = {
 
 def _endpoint(name: str, tooling: bool = False) -> Endpoint:
     path = TOOLING_QUERY_PATH if tooling else QUERY_PATH
-    return Endpoint(name, f"GET {path}?q={SOQL[name]}", _PERMISSION[name])
+    paging = Paging(Envelope.SOQL, items="records", total="totalSize")
+    return Endpoint(name, f"GET {path}?q={SOQL[name]}", _PERMISSION[name], paging=paging)
 
 
 # --------------------------------------------------------------------------- ids

@@ -25,6 +25,7 @@ from nhigraph.graph.model import (
     RelType,
 )
 from nhigraph.ingest.http import ApiClient, pages_cursor
+from nhigraph.ingest.paging import Envelope, Paging
 from nhigraph.ingest.raw import Raw, RawPage
 from nhigraph.ingest.records import TenantRecords
 from nhigraph.ingest.redaction import Fingerprinter
@@ -212,7 +213,12 @@ SOURCE = Source(
     provider=PROVIDER,
     title="Slack approved apps (Enterprise Grid admin API)",
     endpoints=(
-        Endpoint(APPROVED_APPS, "GET https://slack.com/api/admin.apps.approved.list", PERMISSION),
+        Endpoint(
+            APPROVED_APPS,
+            "GET https://slack.com/api/admin.apps.approved.list",
+            PERMISSION,
+            paging=Paging(Envelope.CURSOR),
+        ),
     ),
     transform=transform,
     fetch=fetch,

@@ -2,20 +2,22 @@
 
 Every file is parsed and checked before the first write, so a bad file in a
 command writes nothing at all. Each file is then one upsert transaction and one
-cleanup of its own (source, tenant) scope.
+cleanup of its own (source, tenant) scope, limited for a SaaS source to the records
+whose page chains the run read to their end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nhigraph.errors import InputError
 from nhigraph.graph.store import Batch, Store, SyncRun, WriteSummary, split_batch
 from nhigraph.ingest import inventory, vendors
+from nhigraph.ingest.paging import Gap, completeness
 from nhigraph.ingest.redaction import Fingerprinter
-from nhigraph.ingest.source import RawInput, Source
+from nhigraph.ingest.source import RawInput, Source, merge_inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,36 +92,66 @@ def read_inventories(
 
 @dataclass(slots=True)
 class SourceRead:
-    """Batches of one source (one per tenant, labelled '<source> <tenant id>') and the
-    scope names its catalogue did not know."""
+    """Batches of one source (one per tenant, labelled '<source> <tenant id>'), the scope
+    names its catalogue did not know, the page chains not read to their end, and
+    warnings (files passed over, records kept without a neighbour)."""
 
     batches: list[tuple[str, Batch]]
     unclassified: list[str]
+    gaps: list[Gap] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_source(
     source: Source, raws: Sequence[RawInput], fingerprinter: Fingerprinter
 ) -> SourceRead:
-    """Transform every input before anything is written; one batch per tenant."""
-    batches: list[tuple[str, Batch]] = []
+    """Transform every input before anything is written; one batch per tenant.
+
+    Inputs that report the same tenant (one folder per endpoint, or pages saved on two
+    days) are read together as one set of pages, so a record may name a neighbour on
+    another input's pages. Each batch carries what its pages say was read completely.
+    """
+    read = SourceRead([], [])
     unclassified: set[str] = set()
-    where: dict[str, str] = {}
-    for raw in raws:
-        result = source.transform(raw, fingerprinter)
+    for group in _tenant_groups(source, raws, fingerprinter):
+        merged = merge_inputs(group)
+        result = source.transform(merged, fingerprinter)
+        seen, gaps = completeness(source.pagings, merged.pages)
         unclassified.update(result.unclassified)
-        first = next((p.file for pages in raw.pages.values() for p in pages), raw.source)
+        read.gaps.extend(gaps)
+        read.warnings.extend(merged.notes)
+        read.warnings.extend(result.warnings)
         for batch in result.batches:
-            if batch.tenant in where:
-                raise InputError(
-                    first,
-                    "/",
-                    None,
-                    f"reports tenant {batch.tenant} again (also in {where[batch.tenant]}); "
-                    "give each tenant's pages once per command",
-                )
-            where[batch.tenant] = first
-            batches.append((f"{source.name} {batch.tenant}", batch))
-    return SourceRead(batches, sorted(unclassified))
+            batch.seen = seen
+            read.batches.append((f"{source.name} {batch.tenant}", batch))
+    read.unclassified = sorted(unclassified)
+    return read
+
+
+def _tenant_groups(
+    source: Source, raws: Sequence[RawInput], fingerprinter: Fingerprinter
+) -> list[list[RawInput]]:
+    """``raws`` grouped so that inputs reporting a common tenant are in one group.
+
+    Each input is transformed alone to learn its tenants; when one cannot be read alone
+    (its tenant is named only by another input's pages), all are read as one.
+    """
+    if len(raws) < 2:
+        return [list(raws)]
+    tenants: list[set[str]] = []
+    for raw in raws:
+        try:
+            tenants.append({b.tenant for b in source.transform(raw, fingerprinter).batches})
+        except InputError:
+            return [list(raws)]
+    groups: list[tuple[set[str], list[RawInput]]] = []
+    for raw, found in zip(raws, tenants, strict=True):
+        joined = [g for g in groups if g[0] & found]
+        merged = (set(found), [r for g in joined for r in g[1]] + [raw])
+        for g in joined:
+            merged[0].update(g[0])
+        groups = [g for g in groups if not g[0] & found] + [merged]
+    return [members for _, members in groups]
 
 
 def write_batches(
@@ -140,7 +172,7 @@ def write_batches(
         summary = WriteSummary()
         for part in split_batch(batch, max_records):
             summary = summary + store.upsert(part, run)
-        summary = summary + store.cleanup(batch.source, batch.tenant, run)
+        summary = summary + store.cleanup(batch.source, batch.tenant, run, batch.seen)
         results.append(FileResult(file, summary))
         if on_file is not None:
             on_file(batch)

@@ -26,5 +26,5 @@ FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
     patch_review_due: n.patch_review_due, patch_source: n.patch_source,
     patch_tenant: n.patch_tenant, patch_run: n.patch_run
   }, n.id = row.id, n.first_seen = first_seen)
-SET n += $book
+SET n += $book, n.sync_origin = row.origin
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated

@@ -16,5 +16,5 @@ WITH r, row, added, first_seen,
 // Only a new or changed relationship is rewritten; an unchanged one gets the run's tags.
 FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
   SET r = row.props, r.first_seen = first_seen)
-SET r += $book
+SET r += $book, r.sync_origin = row.origin
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated

@@ -19,5 +19,5 @@ WITH n, row, props, added, first_seen,
 // Only a new or changed node is rewritten; an unchanged one gets the run's tags.
 FOREACH (_ IN CASE WHEN added OR changed THEN [1] ELSE [] END |
   SET n = props, n.id = row.id, n.first_seen = first_seen)
-SET n += $book
+SET n += $book, n.sync_origin = row.origin
 RETURN count(*) AS rows, sum(toInteger(added)) AS added, sum(toInteger(changed)) AS updated
