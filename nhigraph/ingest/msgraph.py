@@ -454,7 +454,8 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
         microsoft = sp.owner in MICROSOFT_TENANTS and not sp.managed_identity
         if microsoft and not _holds_anything(sp, parsed):
             continue  # Microsoft's own API or app, holding nothing in this tenant
-        _service_principal_records(records, sp, parsed, tenant_key)
+        with records.within(sp.raw):
+            _service_principal_records(records, sp, parsed, tenant_key)
     for key, app in parsed.applications.items():
         if key not in with_principal:
             _application_records(records, app)

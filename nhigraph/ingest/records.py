@@ -11,7 +11,8 @@ put in a name or a description. It never talks to a store.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,6 +30,10 @@ from nhigraph.graph.store import Batch, NodeRow, RelRow
 from nhigraph.ingest.catalogue import TENANT, load_catalogue
 from nhigraph.ingest.raw import Raw
 from nhigraph.ingest.redaction import Fingerprinter
+
+#: Nodes many records name (not derived from any one of them): they depend on every
+#: record that names them rather than joining those records into one unit.
+_SHARED = frozenset({Label.TENANT, Label.SCOPE, Label.DATA_STORE, Label.PRINCIPAL})
 
 
 def slug(text: str) -> str:
@@ -65,6 +70,7 @@ class TenantRecords:
         self.origins: dict[str, set[str]] = {}
         self.rel_origins: dict[tuple[str, str, str], set[str]] = {}
         self.warnings: list[str] = []
+        self._context: list[str] = []  # origins of the records being read (``within``)
         self.add(Tenant, where, id=self.tenant_id, provider=provider, name=tenant_name)
         for store in self.catalogue.data_stores:
             store_id = f"{self.tenant_id}:store:{store.key}"
@@ -108,9 +114,21 @@ class TenantRecords:
                 raise AssertionError(problem)
             raise where.error(None, problem)
         self.nodes[node.id] = row
+        chains = self.origins.setdefault(node.id, set())
         if where is not None and where.origin:
-            self.origins.setdefault(node.id, set()).add(where.origin)
+            chains.add(where.origin)
+        chains.update(self._context)
         return node.id
+
+    @contextmanager
+    def within(self, where: Raw) -> Iterator[None]:
+        """Records added meanwhile are derived from ``where`` too (a service principal's
+        scopes): they depend on its pages as well as on their own."""
+        self._context.append(where.origin)
+        try:
+            yield
+        finally:
+            self._context.pop()
 
     def rel(
         self,
@@ -123,8 +141,11 @@ class TenantRecords:
         """Keep one relationship; it depends on the pages of both its ends (and ``where``)."""
         props: Mapping[str, Any] = {} if access is None else {"access": str(access)}
         key = (str(rel_type), start, end)
-        if where is not None and where.origin:
-            self.rel_origins.setdefault(key, set()).add(where.origin)
+        if (where is not None and where.origin) or self._context:
+            chains = self.rel_origins.setdefault(key, set())
+            chains.update(self._context)
+            if where is not None and where.origin:
+                chains.add(where.origin)
         old = self.rels.get(key)
         if old is not None and old.props != props:
             # Two routes to one edge: keep the highest access.
@@ -171,17 +192,8 @@ class TenantRecords:
     def batch(self) -> Batch:
         """Everything, redacted: every string and id passes through the fingerprinter."""
         redact = self.fingerprinter.redact
-        own = self.origins
+        origins = self._dependencies()
         none: set[str] = set()
-        # A node also depends on the pages of its neighbours: a grant that is reported
-        # only while its app is on the pages must not go when the app's pages were not
-        # all read, even if every grant page was.
-        origins = {node_id: set(chains) for node_id, chains in own.items()}
-        for _, start, end in self.rels:
-            if end in own:
-                origins.setdefault(start, set()).update(own[end])
-            if start in own:
-                origins.setdefault(end, set()).update(own[start])
 
         def chains(found: set[str]) -> tuple[str, ...]:
             return tuple(sorted(redact(c) for c in found))
@@ -202,12 +214,53 @@ class TenantRecords:
                 redact(r.end),
                 r.props,
                 chains(
-                    own.get(r.start, none) | own.get(r.end, none) | self.rel_origins.get(key, none)
+                    origins.get(r.start, none)
+                    | origins.get(r.end, none)
+                    | self.rel_origins.get(key, none)
                 ),
             )
             for key, r in self.rels.items()
         ]
         return Batch(self.source, redact(self.tenant_id), nodes, rels)
+
+    def _dependencies(self) -> dict[str, set[str]]:
+        """The page chains each node depends on, for cleanup.
+
+        A record is reported only while everything it was derived from is on the pages:
+        a grant's credential and scopes only while its app is. So an integration and the
+        credentials it holds share their chains (one unit, joined by HAS_CREDENTIAL),
+        and a shared node (tenant, scope, data store, principal) depends on its own
+        chains and on every unit that names it. A relationship depends on both ends.
+        """
+        own = self.origins
+        label = {node_id: row.label for node_id, row in self.nodes.items()}
+        unit: dict[str, str] = {n: n for n, lbl in label.items() if lbl not in _SHARED}
+
+        def find(node_id: str) -> str:
+            while unit[node_id] != node_id:
+                unit[node_id] = unit[unit[node_id]]
+                node_id = unit[node_id]
+            return node_id
+
+        for _, start, end in self.rels:
+            if start in unit and end in unit:
+                unit[find(start)] = find(end)
+        of_unit: dict[str, set[str]] = {}
+        for node_id in unit:
+            of_unit.setdefault(find(node_id), set()).update(own.get(node_id, ()))
+        for (_, start, _end), chains in self.rel_origins.items():
+            if start in unit:
+                of_unit[find(start)].update(chains)
+        found = {n: of_unit[find(n)] for n in unit}
+        for node_id in label:
+            if node_id not in unit:
+                found[node_id] = set(own.get(node_id, ()))
+        for _, start, end in self.rels:
+            if start in unit and end not in unit and end in found:
+                found[end] |= found[start]
+            elif end in unit and start not in unit and start in found:
+                found[start] |= found[end]
+        return found
 
     def has(self, node_id: str, label: Label | None = None) -> bool:
         row = self.nodes.get(node_id)
