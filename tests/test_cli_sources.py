@@ -305,3 +305,32 @@ def test_the_sources_command_says_what_each_source_reads_and_needs() -> None:
     ]
     assert all(e["permission"] for s in listed for e in s["endpoints"])
     assert "organization" in github["tenant"].lower()
+
+
+def test_an_incomplete_save_warns_exits_0_and_strict_refuses(tmp_path: Path) -> None:
+    import shutil
+
+    env = {**KEY, "NHIGRAPH_DB": str(tmp_path / "partial.db")}
+    folder = tmp_path / "msgraph"
+    shutil.copytree(EXAMPLES / "saas" / "msgraph", folder)
+    run("ingest", "--source", "msgraph", str(folder), env=env)
+    before = run("export", env=env)
+    (folder / "servicePrincipals.2.json").unlink()
+    page = folder / "servicePrincipals.1.json"
+    gap = (
+        f"{page}: the last page of servicePrincipals read says more pages follow "
+        "(@odata.nextLink), but no later page was read"
+    )
+    strict = nhigraph("ingest", "--strict", "--source", "msgraph", str(folder), env=env)
+    assert strict.returncode == 1
+    refusal = gap.replace(": the last", ": /: the last", 1)
+    assert strict.stderr == f"nhigraph: error: {refusal}; nothing was written (--strict)\n"
+    assert run("export", env=env) == before
+    report = json.loads(run("ingest", "--json", "--source", "msgraph", str(folder), env=env))
+    assert report["incomplete"] == [f"{gap}; what servicePrincipals reported before is kept"]
+    assert sum(s["nodes_removed"] + s["rels_removed"] for s in report["files"].values()) == 0
+    human = nhigraph("ingest", "--source", "msgraph", str(folder), env=env)
+    assert human.returncode == 0
+    assert f"warning: incomplete: {gap}; what servicePrincipals reported before is kept" in (
+        " ".join(human.stderr.split())
+    )
