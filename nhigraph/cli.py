@@ -222,6 +222,10 @@ def collect(
         Path | None,
         typer.Option(help="also keep the raw pages in this folder (ingest --source reads it)"),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="refuse pages that say more follow but were not read"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Collect a source live from its admin API and ingest it. If the API is unavailable,
@@ -242,6 +246,7 @@ def collect(
         written = save_pages(raw, save)
         err.print(f"saved {len(written)} pages under {save}")
     read = read_source(kind, [raw], load_fingerprinter(settings))
+    _refuse_gaps(read, strict)
     store = open_store(settings)
     try:
         incomplete = [str(g) for g in read.gaps]

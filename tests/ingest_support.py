@@ -1,7 +1,7 @@
 """What the SaaS ingestor tests share: a fixed fingerprint key, saved fixtures, a replay transport.
 
 ``Recorded`` is an httpx transport serving recorded responses by method and URL, in
-order; it is how ``fetch`` is tested without the internet (CONVENTIONS.md).
+order; it is how ``fetch`` is tested without the internet.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The blast-radius engine: DESIGN.md's one definition, over any store that answers set questions.
+"""The blast-radius engine: the one definition of docs/design.md, over any store's set questions.
 
 ``blast_radius`` is a pure function of a ``ReachView`` (what a store answers about
 sets of ids: the credentials a start id stands for, the liveness facts of
@@ -212,7 +212,7 @@ class BlastRadius:
 
 
 def is_live(credential: CredentialFacts, as_of: str) -> bool:
-    """DESIGN.md's liveness at ``as_of`` (canonical UTC strings compare in time order).
+    """Liveness at ``as_of`` as docs/design.md defines it (UTC strings compare in time order).
 
     A credential held by several integrations is live while any of them is enabled;
     one acting as several principals, while any of them is enabled: the attacker

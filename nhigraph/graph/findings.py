@@ -174,7 +174,7 @@ class Scan:
 
     @cached_property
     def live(self) -> frozenset[str]:
-        """Credentials live at ``as_of`` by DESIGN.md's definition (``blast.is_live``)."""
+        """Credentials live at ``as_of`` (docs/design.md; ``blast.is_live``)."""
         return frozenset(c for c in self.credentials if is_live(self.facts(c), self.as_of))
 
     def valid_on_its_own(self, credential: str) -> bool:

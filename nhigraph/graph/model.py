@@ -1,4 +1,4 @@
-"""The canonical graph model: labels, relationships and enums of DESIGN.md as pydantic models.
+"""The canonical graph model: labels, relationships and enums of docs/design.md as pydantic models.
 
 This is where data entering the graph is validated (ids, enums, timestamps); it
 must not talk to a store or to a source. Inside nhigraph records travel as plain
