@@ -248,7 +248,8 @@ def _fine_grained_token(records: TenantRecords, item: Raw) -> None:
     login = owner.str("login")
     token_id = item.opt_str("token_id")
     granted_at = item.time("access_granted_at")
-    expires_at = item.time("token_expires_at")
+    # A token without expiry has token_expires_at null.
+    expires_at = item.expiry("token_expires_at", granted_at)
     last_used_at = item.time("token_last_used_at")
     # Expired with no date given: dead since an unknown moment, not live forever.
     expired_undated = item.bool("token_expired") and expires_at is None
@@ -302,7 +303,7 @@ def _authorization(records: TenantRecords, item: Raw) -> None:
     kind_text = item.opt_str("credential_type") or "credential"
     authorized_at = item.time("credential_authorized_at")
     accessed_at = item.time("credential_accessed_at")
-    expires_at = item.time("authorized_credential_expires_at")
+    expires_at = item.expiry("authorized_credential_expires_at", authorized_at)
     lowered = kind_text.lower()
     if "ssh" in lowered:
         title = item.opt_str("authorized_credential_title")

@@ -317,12 +317,6 @@ def _policy_project(page: RawPage) -> str:
     return project
 
 
-def _never_expires(item: Raw) -> bool:
-    """IAM writes validBeforeTime 9999-12-31T23:59:59Z for keys without an expiry."""
-    value = item.get("validBeforeTime")
-    return value is not None and isinstance(value.value, str) and value.value.startswith("9999-")
-
-
 def _cloud(raw: RawInput, fingerprinter: Fingerprinter) -> list[TenantRecords]:
     projects = _Projects(fingerprinter)
     for page in raw.of("projects"):
@@ -379,6 +373,7 @@ def _cloud(raw: RawInput, fingerprinter: Fingerprinter) -> list[TenantRecords]:
                 )
             credential_id = records.id("key", key_id)
             secret = item.opt_str("privateKeyData")  # only in a create response
+            created_at = item.time("validAfterTime")
             records.add(
                 Credential,
                 item,
@@ -386,8 +381,9 @@ def _cloud(raw: RawInput, fingerprinter: Fingerprinter) -> list[TenantRecords]:
                 kind=CredentialKind.SERVICE_ACCOUNT_KEY,
                 identifier=key_id,
                 fingerprint=None if secret is None else records.fingerprint(secret),
-                created_at=item.time("validAfterTime"),
-                expires_at=None if _never_expires(item) else item.time("validBeforeTime"),
+                created_at=created_at,
+                # IAM writes validBeforeTime 9999-12-31T23:59:59Z for a key without expiry.
+                expires_at=item.expiry("validBeforeTime", created_at),
                 status=CredentialStatus.DISABLED
                 if item.bool("disabled")
                 else CredentialStatus.ACTIVE,

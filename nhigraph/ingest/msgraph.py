@@ -273,6 +273,7 @@ def _key_material(records: TenantRecords, owner: Raw, integration: str) -> list[
     for item in owner.objects("passwordCredentials"):
         key_id = item.str("keyId")
         secret = item.opt_str("secretText")  # only in an addPassword answer; never kept
+        created_at = item.time("startDateTime")
         credential = records.add(
             Credential,
             item,
@@ -280,21 +281,24 @@ def _key_material(records: TenantRecords, owner: Raw, integration: str) -> list[
             kind=CredentialKind.CLIENT_SECRET,
             identifier=key_id,
             fingerprint=None if secret is None else records.fingerprint(secret),
-            created_at=item.time("startDateTime"),
-            expires_at=item.time("endDateTime"),
+            created_at=created_at,
+            # "Never" is a far-future endDateTime (2299-12-31, 9999-12-31, or the portal's
+            # 99 years): no expiry, as the findings expect it.
+            expires_at=item.expiry("endDateTime", created_at),
         )
         records.rel(RelType.HAS_CREDENTIAL, integration, credential)
         usable.append(credential)
     for item in owner.objects("keyCredentials"):
         key_id = item.str("keyId")
+        created_at = item.time("startDateTime")
         credential = records.add(
             Credential,
             item,
             id=records.id("cert", key_id),
             kind=CredentialKind.CERTIFICATE,
             identifier=key_id,
-            created_at=item.time("startDateTime"),
-            expires_at=item.time("endDateTime"),
+            created_at=created_at,
+            expires_at=item.expiry("endDateTime", created_at),
         )
         records.rel(RelType.HAS_CREDENTIAL, integration, credential)
         if item.opt_str("usage") != "Sign":

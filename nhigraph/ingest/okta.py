@@ -371,7 +371,7 @@ def _api_tokens(raw: RawInput, records: TenantRecords, users: dict[str, _User]) 
                 identifier=token_id,
                 created_at=created,
                 # Rolling: Okta moves expiresAt forward each time the token is used.
-                expires_at=item.time("expiresAt"),
+                expires_at=item.expiry("expiresAt", created),
             )
             records.rel(RelType.HAS_CREDENTIAL, integration, credential)
             records.rel(RelType.GRANTS, credential, records.scope(API_TOKEN_SCOPE, item))

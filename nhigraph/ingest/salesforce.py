@@ -35,7 +35,7 @@ from nhigraph.graph.model import (
     format_utc,
 )
 from nhigraph.ingest.http import ApiClient, SourceUnavailable, pages_soql
-from nhigraph.ingest.raw import Raw, RawPage
+from nhigraph.ingest.raw import Raw, RawPage, expiry
 from nhigraph.ingest.records import TenantRecords, slug
 from nhigraph.ingest.redaction import Fingerprinter
 from nhigraph.ingest.source import Endpoint, FetchContext, RawInput, Source, SourceResult
@@ -277,7 +277,7 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
             identifier=token_id,
             created_at=created,
             last_used_at=last_used,
-            expires_at=_expiry(app, created, last_used),
+            expires_at=expiry(_expiry(app, created, last_used), created),
             status=CredentialStatus.ACTIVE,  # a revoked token is no longer listed
         )
         if last_used is not None and (app.last_used is None or last_used > app.last_used):
