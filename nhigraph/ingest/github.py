@@ -71,6 +71,11 @@ CREDENTIAL_AUTHORIZATIONS = Endpoint(
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _LEVEL = re.compile(r"[a-z][a-z_]*")
 _NAME = re.compile(r"[A-Za-z0-9_:.-]+")  # a permission or scope name: no white space
+#: GitHub App organization permissions whose names carry no ``organization_`` prefix. A
+#: fine-grained token lists organization permissions by category, often unprefixed
+#: (``organization: {administration: write}``); they are named as the App permission of
+#: the organization, so they never fall onto the repository permission of the same name.
+_ORGANIZATION_UNPREFIXED = frozenset({"members", "team_discussions"})
 
 
 # --------------------------------------------------------------------------- transform
@@ -229,14 +234,21 @@ def _installation(records: TenantRecords, item: Raw, apps: dict[str, Raw], org: 
             records.rel(RelType.GRANTS, credential, records.scope(name, permissions))
 
 
-def _permissions(group: Raw) -> Iterator[str]:
-    """'<permission>:<level>' for each member of a permissions object."""
+def _permissions(group: Raw, category: str | None = None) -> Iterator[str]:
+    """'<permission>:<level>' for each member of a permissions object; with ``category``
+    'organization' (a fine-grained token's), named as GitHub App organization permissions
+    are (``administration`` -> ``organization_administration``)."""
     for key, level in group.items():
         if not _NAME.fullmatch(key):
             raise group.error(key, "not a permission name (expected e.g. contents or members)")
         if not isinstance(level.value, str) or not _LEVEL.fullmatch(level.value.strip()):
             raise group.error(key, "expected a permission level such as read or write")
-        yield f"{key}:{level.value.strip()}"
+        name = key
+        if category == "organization" and not (
+            key.startswith("organization_") or key in _ORGANIZATION_UNPREFIXED
+        ):
+            name = f"organization_{key}"
+        yield f"{name}:{level.value.strip()}"
 
 
 def _fine_grained_token(records: TenantRecords, item: Raw) -> None:
@@ -288,7 +300,7 @@ def _fine_grained_token(records: TenantRecords, item: Raw) -> None:
         group = permissions.obj(category)
         if group is None:
             continue
-        for name in _permissions(group):
+        for name in _permissions(group, category):
             records.rel(RelType.GRANTS, credential, records.scope(name, group))
 
 
