@@ -180,9 +180,14 @@ def _token(records: TenantRecords, item: Raw, page: RawPage, users: dict[str, _U
         raise item.error("userKey", "missing; expected the id of the user who granted the token")
     user = users.get(user_key) or users.get(user_key.lower())
     user_id = user.id if user is not None else user_key
-    app_id = records.id("app", client_id)
+    display = item.opt_str("displayText")
+    # Unregistered apps ("anonymous": true) share one anonymous client id: each is told
+    # apart by the name it gives, so two of them are two integrations, not one.
+    app_key = (
+        [client_id, display] if display is not None and item.bool("anonymous") else [client_id]
+    )
+    app_id = records.id("app", *app_key)
     if not records.has(app_id):  # the first token of an app names it
-        display = item.opt_str("displayText")
         records.add(
             Integration,
             item,
@@ -208,7 +213,7 @@ def _token(records: TenantRecords, item: Raw, page: RawPage, users: dict[str, _U
             )
         else:  # not in the users pages: nothing known but its id
             records.add(Principal, item, id=principal_id, name=user_id, kind=PrincipalKind.USER)
-    credential_id = records.id("token", client_id, user_id)
+    credential_id = records.id("token", *app_key, user_id)
     records.add(
         Credential,
         item,
