@@ -60,8 +60,8 @@ ADMIN_PROFILE = "System Administrator"
 SOQL = {
     "organization": "SELECT Id, Name FROM Organization",
     "connected_apps": (
-        "SELECT Id, Name, CreatedDate, OptionsRefreshTokenValidityMetric, "
-        "RefreshTokenValidityPeriod FROM ConnectedApplication"
+        "SELECT Id, Name, CreatedDate, OptionsAllowAdminApprovedUsersOnly, "
+        "OptionsRefreshTokenValidityMetric, RefreshTokenValidityPeriod FROM ConnectedApplication"
     ),
     "app_menu_items": "SELECT Id, ApplicationId, Label, NamespacePrefix FROM AppMenuItem",
     "publishers": "SELECT Name, NamespacePrefix FROM Publisher",
@@ -229,6 +229,9 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
         app_id = str(_sf_id(row, "Id", required=True))
         app = new_app(records.id("connected-app", app_id), app_id, row, row.str("Name"), app_id)
         app.fields["created_at"] = row.time("CreatedDate")
+        # Setup's "Permitted Users": "Admin approved users are pre-authorized" (true) or
+        # "All users may self-authorize" (false).
+        app.fields["admin_approved_users_only"] = row.opt_bool("OptionsAllowAdminApprovedUsersOnly")
         app.validity_months = row.opt_int("RefreshTokenValidityPeriod")
         app.by_inactivity = row.bool("OptionsRefreshTokenValidityMetric")
         apps[app_id] = app
