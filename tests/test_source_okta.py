@@ -271,7 +271,12 @@ def test_api_tokens_are_admin_keys_with_rolling_expiry() -> None:
         "created_at": "2025-09-01T12:00:00Z",
         "expires_at": "2026-12-20T08:30:00Z",
         "status": "active",
+        # Usable only from the corporate network zone.
+        "network_connection": "ZONE",
+        "network_zones": ["nzo1fabCorpNetQ5x1d7"],
     }
+    # Usable from any IP address.
+    assert props(result, api_token(LEGACY_SYNC, "key"))["network_connection"] == "ANYWHERE"
     # Expired (unused for 30 days) stays active, with its expiry in the past.
     assert props(result, api_token(LEGACY_SYNC, "key"))["expires_at"] == "2025-03-01T00:00:00Z"
     assert props(result, api_token(LEGACY_SYNC, "key"))["status"] == "active"
@@ -327,6 +332,26 @@ def test_apps_without_an_oauth_client_get_no_made_up_credential(
     assert not {s for s in subjects if s and any(a in s for a in (first_party, bookmark, saml))}
     # The real clients are still judged: e.g. the SIEM shipper's secret never expires.
     assert ("NHI-CRED-001", app(SIEM, "client")) in {(f.rule, f.subject) for f in findings}
+
+
+def test_api_token_network_conditions_are_kept_on_both_stores(
+    store: EmbeddedStore | Neo4jStore,
+) -> None:
+    write(store, transform(saved("okta", "org")))
+    keys = store.get_nodes([api_token(t, "key") for t in (TF, LEGACY_SYNC, AUDIT)])
+    said = {
+        node_id.split(":")[-2]: (
+            node.props.get("network_connection"),
+            node.props.get("network_zones"),
+            node.props.get("network_excluded_zones"),
+        )
+        for node_id, node in keys.items()
+    }
+    assert said == {
+        TF: ("ZONE", ["nzo1fabCorpNetQ5x1d7"], None),
+        LEGACY_SYNC: ("ANYWHERE", None, None),
+        AUDIT: ("ANYWHERE", None, None),
+    }
 
 
 def test_grants_of_an_app_that_is_no_client_are_left_out_with_it() -> None:

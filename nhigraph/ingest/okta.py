@@ -380,6 +380,7 @@ def _api_tokens(raw: RawInput, records: TenantRecords, users: dict[str, _User]) 
             token_id = item.str("id")
             user_id = item.str("userId")
             created = item.time("created")
+            network = item.obj("network")
             integration = records.add(
                 Integration,
                 item,
@@ -398,6 +399,11 @@ def _api_tokens(raw: RawInput, records: TenantRecords, users: dict[str, _User]) 
                 created_at=created,
                 # Rolling: Okta moves expiresAt forward each time the token is used.
                 expires_at=item.expiry("expiresAt", created),
+                # Where the token works from: ANYWHERE, or ZONE (network zones included,
+                # excluded); absent on tokens made before Okta offered the condition.
+                network_connection=network.opt_str("connection") if network else None,
+                network_zones=(network.strings("include") or None) if network else None,
+                network_excluded_zones=(network.strings("exclude") or None) if network else None,
             )
             records.rel(RelType.HAS_CREDENTIAL, integration, credential)
             records.rel(RelType.GRANTS, credential, records.scope(API_TOKEN_SCOPE, item))
