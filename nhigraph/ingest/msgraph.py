@@ -88,8 +88,9 @@ class _ServicePrincipal:
     publisher_verified: bool
     created_at: str | None
     roles: dict[str, str | None]  # appRole id (lower case) -> value
-    delegated: dict[str, str | None]  # oauth2PermissionScope id (lower case) -> value
     has_credentials: bool
+    #: oauth2PermissionScope id (lower case) -> value; empty for a resource known only by id.
+    delegated: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -101,7 +102,7 @@ class _Application:
     disabled: bool
     #: requiredResourceAccess: (resource appId, permission id, "Role" or "Scope"); None
     #: when the page does not carry the property.
-    requested: list[tuple[str, str, str]] | None
+    requested: list[tuple[str, str, str]] | None = None
 
 
 @dataclass(slots=True)
