@@ -597,6 +597,42 @@ def _secrets_and_delegation() -> list[Case]:
     ]
 
 
+def _human_use() -> list[Case]:
+    return [
+        (
+            "NHI-HUM-001",
+            lambda: clean().set(APP, console_password=True, mfa_active=False),
+            [
+                (
+                    "NHI-HUM-001",
+                    APP,
+                    APP,
+                    {"integration": APP, "mfa_active": False, "live_credentials": [CRED]},
+                )
+            ],
+            # the same identity without a password: only its keys sign in
+            lambda: clean().set(APP, console_password=False, mfa_active=False),
+        ),
+        (
+            "NHI-HUM-001",  # with MFA, and no live key left: the password still signs in
+            lambda: (
+                clean()
+                .set(APP, console_password=True, mfa_active=True)
+                .set(CRED, status="revoked", revoked_at="2026-11-01T00:00:00Z")
+            ),
+            [
+                (
+                    "NHI-HUM-001",
+                    APP,
+                    APP,
+                    {"integration": APP, "mfa_active": True, "live_credentials": []},
+                )
+            ],
+            lambda: clean().set(APP, mfa_active=True),  # MFA said, no password: nothing
+        ),
+    ]
+
+
 CASES = (
     _ownership()
     + _credential_hygiene()
@@ -604,6 +640,7 @@ CASES = (
     + _privilege()
     + _approvals_and_sharing()
     + _secrets_and_delegation()
+    + _human_use()
 )
 
 
@@ -858,7 +895,7 @@ def test_the_catalogue_and_the_code_agree() -> None:
     rules = catalogue()
     assert list(rules) == sorted(rules, key=list(RULES).index)
     assert set(rules) == set(RULES)
-    assert len(rules) == 22
+    assert len(rules) == 23
     assert {r.severity for r in rules.values()} <= set(SEVERITY_RANK)
     assert rules["NHI-VEN-001"].to_dict() == {
         "id": "NHI-VEN-001",

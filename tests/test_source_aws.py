@@ -14,6 +14,9 @@ import pytest
 from nhigraph.errors import ConfigError, InputError, NhigraphError
 from nhigraph.graph.blast import blast_radius
 from nhigraph.graph.embedded import EmbeddedStore
+from nhigraph.graph.estate import read_estate
+from nhigraph.graph.findings import find
+from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.graph.store import StoredRel
 from nhigraph.ingest.http import AccessDenied, SourceUnavailable
@@ -133,6 +136,8 @@ def test_an_iam_user_with_two_keys() -> None:
         "last_used_at": "2026-02-21T07:00:00Z",  # the later of the two keys' last use
         "provider": "aws",
         "client_id": "arn:aws:iam::111122223333:user/ci/ci-deployer",
+        "console_password": False,
+        "mfa_active": False,
     }
     assert props(result, f"{user}:access_key_1") == {
         "kind": "access_key",
@@ -173,6 +178,25 @@ def test_inactive_never_used_and_certificate_slots() -> None:
     }
 
 
+def test_a_key_holder_with_a_console_password_says_so() -> None:
+    """legacy-signer holds a signing certificate and has a console password without MFA:
+    a machine identity a person can sign in as."""
+    result = transform(saved("aws", "report"))
+    signer = props(result, f"{ACCOUNT}:user:legacy-signer")
+    assert (signer["console_password"], signer["mfa_active"]) == (True, False)
+    # People who only sign in to the console are still not integrations.
+    assert f"{ACCOUNT}:user:alice.hart" not in node_ids(result, "Integration")
+
+
+def test_the_console_password_finding_names_the_signer_on_both_stores(
+    store: EmbeddedStore | Neo4jStore,
+) -> None:
+    write(store, transform(saved("aws", "report")))
+    findings = find(read_estate(store), store, default_policy(), "2026-03-01T00:00:00Z")
+    human = [(f.subject, f.evidence["mfa_active"]) for f in findings if f.rule == "NHI-HUM-001"]
+    assert human == [(f"{ACCOUNT}:user:legacy-signer", False)]
+
+
 def test_root_keys_grant_the_root_scope_which_reaches_the_account_as_admin() -> None:
     result = transform(saved("aws", "report"))
 
@@ -185,6 +209,8 @@ def test_root_keys_grant_the_root_scope_which_reaches_the_account_as_admin() -> 
         "last_used_at": "2025-12-30T22:15:00Z",
         "provider": "aws",
         "client_id": "arn:aws:iam::111122223333:root",
+        # password_enabled is not_supported for the root user: nothing said.
+        "mfa_active": True,
     }
     assert props(result, f"{ACCOUNT}:root:access_key_1") == {
         "kind": "access_key",

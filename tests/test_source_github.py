@@ -311,6 +311,70 @@ def test_fine_grained_tokens_act_as_their_owner() -> None:
     }
 
 
+def _token_with(permissions: dict[str, dict[str, str]]) -> RawInput:
+    grant = {
+        "id": 31001,
+        "owner": {"login": "morgan-admin", "id": 8100009, "type": "User"},
+        "repository_selection": "all",
+        "repositories_url": "https://api.github.com/organizations/7100001/personal-access-tokens/31001/repositories",
+        "permissions": {"organization": {}, "repository": {}, "other": {}, **permissions},
+        "access_granted_at": "2026-01-05T09:00:00Z",
+        "token_id": 1299001,
+        "token_name": "org-admin",
+        "token_expired": False,
+        "token_expires_at": "2026-12-31T00:00:00Z",
+        "token_last_used_at": None,
+    }
+    page = RawPage("personal_access_tokens", "personal_access_tokens.json", [grant])
+    return RawInput("github", "fabrikam", {"personal_access_tokens": [page]})
+
+
+@pytest.mark.parametrize(
+    ("permissions", "granted", "reached"),
+    [
+        # Organization "Administration": the organization itself, with admin.
+        (
+            {"organization": {"administration": "write"}},
+            ["organization_administration:write"],
+            "everything",
+        ),
+        # Already in the App's name: unchanged.
+        (
+            {"organization": {"organization_administration": "write"}},
+            ["organization_administration:write"],
+            "everything",
+        ),
+        # Repository "Administration": repositories and environments, not the organization.
+        (
+            {"repository": {"administration": "write"}},
+            ["administration:write"],
+            [("environments", "admin"), ("repositories", "admin")],
+        ),
+        # Organization permissions the App names without a prefix keep their names.
+        (
+            {"organization": {"members": "read", "secrets": "read"}},
+            ["members:read", "organization_secrets:read"],
+            [("actions_secrets", "read"), ("org_members", "read")],
+        ),
+    ],
+)
+def test_fine_grained_permissions_keep_their_category(
+    permissions: dict[str, dict[str, str]], granted: list[str], reached: object
+) -> None:
+    result = transform(_token_with(permissions))
+    cred = node("cred", "pat", "31001")
+    assert sorted(e for s, e in rels(result, "GRANTS") if s == cred) == [scope(g) for g in granted]
+    store_ = EmbeddedStore(":memory:")
+    write(store_, result)
+    radius = blast_radius(store_, [cred], "2026-06-01T00:00:00Z", default_policy().blast)
+    stores = [(s.id.rsplit(":", 1)[1], s.access) for s in radius.stores]
+    if reached == "everything":
+        assert [(t.id, t.access) for t in radius.tenants] == [(T, "admin")]
+        assert {a for _, a in stores} == {"admin"} and len(stores) == 10
+    else:
+        assert stores == reached
+
+
 def test_sso_authorizations_become_delegated_tokens_and_ssh_keys() -> None:
     result = transform(saved("github", "org"))
     grants, acts = rels(result, "GRANTS"), rels(result, "ACTS_AS")

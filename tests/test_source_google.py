@@ -16,6 +16,7 @@ from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.graph.store import StoredRel
 from nhigraph.ingest.http import AccessDenied
+from nhigraph.ingest.raw import RawPage
 from nhigraph.ingest.source import FetchContext, RawInput, SourceResult, read_saved
 from nhigraph.ingest.sources import collect, get_source
 from nhigraph.settings import Settings
@@ -148,6 +149,46 @@ def test_oauth_apps_are_one_integration_per_client_id(estate: SourceResult) -> N
         "provider": "google_workspace",
         "client_id": ANON,
     }
+
+
+def test_unregistered_apps_sharing_the_anonymous_client_id_stay_apart() -> None:
+    def token(display: str, user_key: str, *scopes: str) -> dict[str, object]:
+        return {
+            "kind": "admin#directory#token",
+            "etag": f'"tok-anon-{user_key[-1]}"',
+            "clientId": "anonymous",
+            "anonymous": True,
+            "nativeApp": True,
+            "userKey": user_key,
+            "scopes": [AUTH + s for s in scopes],
+            "displayText": display,
+        }
+
+    pages = [
+        RawPage(
+            "tokens",
+            f"tokens.{user_key}.json",
+            {"kind": "admin#directory#tokenList", "etag": '"list"', "items": items},
+            {"userKey": user_key},
+        )
+        for user_key, items in (
+            (
+                ANA,
+                [token("Legacy Sync Tool", ANA, "drive"), token("Mail Merge", ANA, "gmail.send")],
+            ),
+            (BEN, [token("Mail Merge", BEN, "gmail.send")]),
+        )
+    ]
+    result = transform(RawInput("google", "fabrikam.com", {"tokens": pages}))
+    sync, merge = f"{W}:app:anonymous:Legacy-Sync-Tool", f"{W}:app:anonymous:Mail-Merge"
+    assert node_ids(result, "Integration") == [sync, merge]
+    assert props(result, sync)["name"] == "Legacy Sync Tool"
+    assert props(result, merge)["client_id"] == "anonymous"
+    assert rels(result, "GRANTS") == [
+        (f"{sync.replace(':app:', ':token:')}:{ANA}", f"{W}/{AUTH}drive"),
+        (f"{merge.replace(':app:', ':token:')}:{ANA}", f"{W}/{AUTH}gmail.send"),
+        (f"{merge.replace(':app:', ':token:')}:{BEN}", f"{W}/{AUTH}gmail.send"),
+    ]
 
 
 def test_each_users_grant_is_a_refresh_token_acting_as_that_user(estate: SourceResult) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import SecretStr
 from nhigraph.errors import ConfigError, InputError
 from nhigraph.graph.blast import blast_radius
 from nhigraph.graph.embedded import EmbeddedStore
+from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.graph.store import Batch, NodeRow, RelRow, StoredRel
 from nhigraph.ingest.http import AccessDenied
@@ -218,6 +220,11 @@ def test_integrations_carry_status_and_publisher_hints(result: SourceResult) -> 
         "created_at": "2022-01-17T10:21:33Z",
         "provider": "m365",
         "client_id": HR_SYNC,
+        # Its registration asks for User.ReadWrite.All and User.Read; an admin granted
+        # Directory.ReadWrite.All beyond it, and User.Read was never consented.
+        "requested_scopes": ["User.Read", "User.ReadWrite.All"],
+        "requested_not_granted": ["User.Read"],
+        "granted_not_requested": ["Directory.ReadWrite.All"],
     }
     assert props(result, sp(LOGIC_APP))["kind"] == "service_account"
     assert "publisher" not in props(result, sp(LOGIC_APP))
@@ -230,6 +237,41 @@ def test_integrations_carry_status_and_publisher_hints(result: SourceResult) -> 
         "provider": "m365",
         "client_id": LEGACY,
     }
+
+
+def test_requested_permissions_are_kept_beside_what_is_granted(
+    store: EmbeddedStore | Neo4jStore,
+) -> None:
+    """requiredResourceAccess, resolved by the resource's appRoles (Role) and
+    oauth2PermissionScopes (Scope), against the assignments and delegated grants; an id
+    a resource does not define keeps the id. Stored and read back on both stores."""
+    pages = read_saved(get_source("msgraph"), SAVED, None)
+    apps = [copy.deepcopy(saved_page) for saved_page in pages.of("applications")]
+    for saved_page in apps:
+        for item in saved_page.body["value"]:
+            if item["appId"] == HR_SYNC:
+                item["requiredResourceAccess"].append(
+                    {
+                        "resourceAppId": "00000003-0000-0ff1-ce00-000000000000",
+                        "resourceAccess": [
+                            {"id": "d13f72ca-a275-4b96-b789-48ebcc4da984", "type": "Role"}
+                        ],
+                    }
+                )
+    raw = RawInput("msgraph", None, {**pages.pages, "applications": apps})
+    write(store, transform(raw))
+    node = store.get_node(sp(HR_SYNC))
+    assert node is not None
+    assert node.props["requested_scopes"] == [
+        "SharePoint/d13f72ca-a275-4b96-b789-48ebcc4da984",
+        "User.Read",
+        "User.ReadWrite.All",
+    ]
+    assert node.props["requested_not_granted"] == [
+        "SharePoint/d13f72ca-a275-4b96-b789-48ebcc4da984",
+        "User.Read",
+    ]
+    assert node.props["granted_not_requested"] == ["Directory.ReadWrite.All"]
 
 
 def test_credentials_keep_key_ids_dates_and_only_a_fingerprint(result: SourceResult) -> None:

@@ -11,6 +11,9 @@ from pydantic import SecretStr
 from nhigraph.errors import ConfigError, InputError
 from nhigraph.graph.blast import blast_radius
 from nhigraph.graph.embedded import EmbeddedStore
+from nhigraph.graph.estate import read_estate
+from nhigraph.graph.findings import find
+from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.ingest.http import AccessDenied
 from nhigraph.ingest.raw import RawPage
@@ -268,7 +271,12 @@ def test_api_tokens_are_admin_keys_with_rolling_expiry() -> None:
         "created_at": "2025-09-01T12:00:00Z",
         "expires_at": "2026-12-20T08:30:00Z",
         "status": "active",
+        # Usable only from the corporate network zone.
+        "network_connection": "ZONE",
+        "network_zones": ["nzo1fabCorpNetQ5x1d7"],
     }
+    # Usable from any IP address.
+    assert props(result, api_token(LEGACY_SYNC, "key"))["network_connection"] == "ANYWHERE"
     # Expired (unused for 30 days) stays active, with its expiry in the past.
     assert props(result, api_token(LEGACY_SYNC, "key"))["expires_at"] == "2025-03-01T00:00:00Z"
     assert props(result, api_token(LEGACY_SYNC, "key"))["status"] == "active"
@@ -288,6 +296,68 @@ def test_api_tokens_are_admin_keys_with_rolling_expiry() -> None:
     }
     assert props(result, user(ALICE))["is_admin"] is True
     assert props(result, user(BOB))["is_admin"] is False
+
+
+def _apps_only(folder: Path) -> RawInput:
+    """The org's apps pages alone: the OAuth clients and the apps that are not."""
+    raw = read_saved(get_source("okta"), folder, None)
+    return RawInput(raw.source, raw.tenant, {"apps": raw.of("apps")})
+
+
+def test_apps_without_an_oauth_client_get_no_made_up_credential(
+    store: EmbeddedStore | Neo4jStore,
+) -> None:
+    """Okta's first-party Admin Console (OPENID_CONNECT, no credentials.oauthClient), a
+    bookmark app and a SAML app hold no client secret: no integration, no credential, and
+    so no ownerless or never-expires finding about a secret that does not exist."""
+    first_party, bookmark, saml = "0oa9fabAdmCnQ5x1d7", "0oaAfabWikiBkQ5x1d7", "0oa5fabZndskQ5x1d7"
+    result = transform(_apps_only(ORG))
+    assert node_ids(result, "Integration") == [
+        app(SIEM),
+        app(PROV),
+        app(PORTAL),
+        app(LEGACY),
+        app(FIELD),
+    ]
+    assert node_ids(result, "Credential") == [
+        app(SIEM, "client"),
+        app(PROV, "client"),
+        app(PORTAL, "client"),
+        app(LEGACY, "client"),
+        app(FIELD, "client"),
+    ]
+    write(store, result)
+    findings = find(read_estate(store), store, default_policy(), "2026-07-01T00:00:00Z")
+    subjects = {f.subject for f in findings} | {f.integration for f in findings}
+    assert not {s for s in subjects if s and any(a in s for a in (first_party, bookmark, saml))}
+    # The real clients are still judged: e.g. the SIEM shipper's secret never expires.
+    assert ("NHI-CRED-001", app(SIEM, "client")) in {(f.rule, f.subject) for f in findings}
+
+
+def test_api_token_network_conditions_are_kept_on_both_stores(
+    store: EmbeddedStore | Neo4jStore,
+) -> None:
+    write(store, transform(saved("okta", "org")))
+    keys = store.get_nodes([api_token(t, "key") for t in (TF, LEGACY_SYNC, AUDIT)])
+    said = {
+        node_id.split(":")[-2]: (
+            node.props.get("network_connection"),
+            node.props.get("network_zones"),
+            node.props.get("network_excluded_zones"),
+        )
+        for node_id, node in keys.items()
+    }
+    assert said == {
+        TF: ("ZONE", ["nzo1fabCorpNetQ5x1d7"], None),
+        LEGACY_SYNC: ("ANYWHERE", None, None),
+        AUDIT: ("ANYWHERE", None, None),
+    }
+
+
+def test_grants_of_an_app_that_is_no_client_are_left_out_with_it() -> None:
+    result = transform(saved("okta", "org"))
+    assert not [r for r in rels(result, "GRANTS") if "0oa9fabAdmCnQ5x1d7" in r[0]]
+    assert scope("okta.users.manage") in node_ids(result, "Scope")  # HR Provisioning's
 
 
 # --------------------------------------------------------------------------- the graph
@@ -597,8 +667,8 @@ def test_a_grant_of_an_app_not_on_the_pages_is_left_out_with_a_warning() -> None
     result = transform(raw)
     alone = transform(saved("okta", "org"))
     assert result.warnings == [
-        f"{BAD / 'grants.orphan.json'}: /0: no OAuth app on the apps pages read has its "
-        "clientId; the grant is left out until that app's page is read"
+        f"{BAD / 'grants.orphan.json'}: /0: no OAuth app on the apps pages read has the id "
+        "its app link names; the grant is left out until that app's page is read"
     ]
     # Everything else is what the org's pages give alone.
     assert {n.id for n in result.batches[0].nodes} == {n.id for n in alone.batches[0].nodes}

@@ -12,6 +12,7 @@ import pytest
 from nhigraph.errors import ConfigError, InputError
 from nhigraph.graph.blast import blast_radius
 from nhigraph.graph.embedded import EmbeddedStore
+from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.graph.store import StoredRel
 from nhigraph.ingest import salesforce
@@ -125,6 +126,7 @@ def test_a_packaged_connected_app_carries_its_publisher() -> None:
         "client_id": "0H45g000000LdGrCAK",
         "publisher": "Ledgerly Inc.",
         "publisher_id": "ldgr",
+        "admin_approved_users_only": False,
     }
     # Built in the org, no tokens: no publisher, never used.
     assert props(result, PORTAL) == {
@@ -135,7 +137,22 @@ def test_a_packaged_connected_app_carries_its_publisher() -> None:
         "created_at": "2025-04-11T11:00:00Z",
         "provider": "salesforce",
         "client_id": "0H45g000000PpSsCAK",
+        "admin_approved_users_only": False,
     }
+
+
+def test_permitted_users_of_a_connected_app_are_kept_on_both_stores(
+    store: EmbeddedStore | Neo4jStore,
+) -> None:
+    """OptionsAllowAdminApprovedUsersOnly: the Data Loader is limited to users an admin
+    pre-authorized; Ledgerly lets any user self-authorize; an app the org does not list
+    (Salesforce CLI) says nothing."""
+    write(store, transform(saved("salesforce", "org")))
+    said = {
+        node_id: node.props.get("admin_approved_users_only")
+        for node_id, node in store.get_nodes([LOADER, LEDGERLY, CLI]).items()
+    }
+    assert said == {LOADER: True, LEDGERLY: False, CLI: None}
 
 
 def test_a_token_of_an_app_the_org_does_not_list_gets_its_own_integration() -> None:

@@ -260,6 +260,38 @@ def test_missing_optional_fields_and_every_token_type() -> None:
     assert props(result, f"{T}:app:A07CALSYNC")["publisher_verified"] is True
 
 
+def test_slacks_is_sensitive_adds_to_the_catalogues_sensitivity() -> None:
+    def approved(app_id: str, *scopes: tuple[str, bool]) -> dict[str, Any]:
+        return {
+            "app": {"id": app_id, "name": app_id, "is_internal": True},
+            "scopes": [
+                {"name": name, "description": name, "is_sensitive": flag, "token_type": "bot"}
+                for name, flag in scopes
+            ],
+            "date_updated": 1717000000,
+        }
+
+    body = {
+        "ok": True,
+        "approved_apps": [
+            # users:read is not sensitive in the catalogue, but Slack flags it here.
+            approved("A01FIRST", ("users:read", False), ("files:read", False)),
+            approved("A02SECOND", ("users:read", True), ("chat:write", False)),
+        ],
+        "response_metadata": {"next_cursor": ""},
+    }
+    page = RawPage("approved_apps", "approved_apps.json", body)
+    result = transform(RawInput("slack", ORG, {"approved_apps": [page]}))
+    sensitive = {
+        n.id.rsplit("/", 1)[1]: n.props["sensitive"]
+        for b in result.batches
+        for n in b.nodes
+        if n.label == "Scope"
+    }
+    # OR of Slack's flag over every app and the catalogue: files:read stays sensitive.
+    assert sensitive == {"users:read": True, "files:read": True, "chat:write": False}
+
+
 def test_entries_naming_their_workspace_or_org_need_no_tenant() -> None:
     result = transform(saved("slack", "workspaces"))
     assert [b.tenant for b in result.batches] == ["slack:T0DESIGN01", T]

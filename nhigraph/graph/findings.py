@@ -591,6 +591,25 @@ def admin_principal(scan: Scan) -> Iterator[Hit]:
                 yield Hit(credential, integration, evidence)
 
 
+# ----------------------------------------------------------------- human use
+
+
+@rule("NHI-HUM-001")
+def human_password(scan: Scan) -> Iterator[Hit]:
+    """Every integration whose ``console_password`` is true (the source says a person can
+    sign in as it with a password: an AWS IAM user holding keys with password_enabled),
+    whatever its credentials, since the password is a way in of its own. Evidence:
+    ``mfa_active`` as the source reports it and the integration's live credentials."""
+    for integration, props in scan.integrations.items():
+        if props.get("console_password") is True:
+            evidence = {
+                "integration": integration,
+                "mfa_active": props.get("mfa_active"),
+                "live_credentials": scan.live_of(integration),
+            }
+            yield Hit(integration, integration, evidence)
+
+
 # ----------------------------------------------------------------- reviews
 
 

@@ -206,6 +206,7 @@ NodeId = Annotated[
 SourceName = Annotated[str, StringConstraints(pattern=_NAME_RE, max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 PublicHandle = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+ScopeName = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^\S+$")]
 Fingerprint = Annotated[
     str,
     StringConstraints(pattern=r"^hmac-sha256:[0-9a-f]{64}$"),
@@ -318,6 +319,32 @@ class Integration(NodeModel):
     publisher_verified: bool | None = Field(
         default=None, description="whether the source verified the publisher's identity"
     )
+    requested_scopes: list[ScopeName] | None = Field(
+        default=None,
+        description="the permissions the app's registration asks for, named as its scopes are "
+        "(Entra ID requiredResourceAccess); what it GRANTS may differ",
+    )
+    requested_not_granted: list[ScopeName] | None = Field(
+        default=None, description="requested scopes its credentials do not grant (not consented)"
+    )
+    granted_not_requested: list[ScopeName] | None = Field(
+        default=None,
+        description="scopes its credentials grant that its registration does not request "
+        "(granted outside the app's manifest)",
+    )
+    admin_approved_users_only: bool | None = Field(
+        default=None,
+        description="who may use it: true, only users an admin pre-authorized; false, any user "
+        "may self-authorize (Salesforce OptionsAllowAdminApprovedUsersOnly)",
+    )
+    console_password: bool | None = Field(
+        default=None,
+        description="the identity also has a password a person signs in with (AWS IAM user "
+        "password_enabled): a machine identity usable by a human",
+    )
+    mfa_active: bool | None = Field(
+        default=None, description="a multi-factor device guards its password sign-in (AWS)"
+    )
 
 
 class Credential(NodeModel):
@@ -334,6 +361,17 @@ class Credential(NodeModel):
     last_rotated_at: UtcDatetime | None = None
     status: CredentialStatus = CredentialStatus.ACTIVE
     revoked_at: UtcDatetime | None = None
+    network_connection: PublicHandle | None = Field(
+        default=None,
+        description="where it may be used from, as the source says (Okta API token network "
+        "condition: ANYWHERE, or ZONE with network_zones)",
+    )
+    network_zones: list[PublicHandle] | None = Field(
+        default=None, description="the network zones it may be used from (Okta zone ids)"
+    )
+    network_excluded_zones: list[PublicHandle] | None = Field(
+        default=None, description="network zones it may not be used from (Okta zone ids)"
+    )
 
 
 class Principal(NodeModel):
@@ -348,7 +386,7 @@ class Scope(NodeModel):
     """A permission in one tenant; its id is ``<tenant id>/<scope name>``."""
 
     label: ClassVar[Label] = Label.SCOPE
-    name: Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^\S+$")]
+    name: ScopeName
     provider: SourceName
     access: Access
     sensitive: bool = False

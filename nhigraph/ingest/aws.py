@@ -57,11 +57,13 @@ ROOT_USER = "<root_account>"  # the report's name for the account's root user
 ROOT_SCOPE = "root"
 KEY_SLOTS = ("access_key_1", "access_key_2")
 CERT_SLOTS = ("cert_1", "cert_2")
-#: The columns the transform reads; the report has more (password_*, mfa_active, regions).
+#: The columns the transform reads; the report has more (password dates, regions, services).
 COLUMNS = (
     "user",
     "arn",
     "user_creation_time",
+    "password_enabled",
+    "mfa_active",
     *(f"{slot}_{part}" for slot in KEY_SLOTS for part in ("active", "last_rotated")),
     *(f"{slot}_last_used_date" for slot in KEY_SLOTS),
     *(f"{slot}_{part}" for slot in CERT_SLOTS for part in ("active", "last_rotated")),
@@ -95,6 +97,11 @@ class _Row:
         if value not in ("true", "false"):
             raise self.error(column, "expected true or false")
         return value == "true"
+
+    def opt_flag(self, column: str) -> bool | None:
+        """A flag, or None for the report's 'no value' words (the root user's password is
+        ``not_supported``)."""
+        return None if self.cells[column] in NO_VALUE else self.flag(column)
 
     def time(self, column: str) -> str | None:
         value = self.cells[column]
@@ -130,6 +137,8 @@ class _User:
     account: str
     created_at: str | None
     slots: tuple[_Slot, ...]
+    console_password: bool | None  # password_enabled: a person can sign in as this user
+    mfa_active: bool | None
 
     @property
     def is_root(self) -> bool:
@@ -226,7 +235,14 @@ def _user(row: _Row) -> _User:
         for slot in CERT_SLOTS
     )
     return _User(
-        row, name, row.cells["arn"], account, row.time("user_creation_time"), keys + certificates
+        row,
+        name,
+        row.cells["arn"],
+        account,
+        row.time("user_creation_time"),
+        keys + certificates,
+        console_password=row.opt_flag("password_enabled"),
+        mfa_active=row.opt_flag("mfa_active"),
     )
 
 
@@ -248,6 +264,10 @@ def _add_user(records: TenantRecords, user: _User) -> None:
         last_used_at=max(used, default=None),  # canonical UTC text sorts in time order
         provider=PROVIDER,
         client_id=user.arn,
+        # A user holding keys that also has a console password is a machine identity a
+        # person can sign in as (NHI-HUM-001); the root user's password is not reported.
+        console_password=user.console_password,
+        mfa_active=user.mfa_active,
     )
     # IAM users' policies are not in the report; only the root user's power is certain.
     scope = records.scope(ROOT_SCOPE, where) if user.is_root else None

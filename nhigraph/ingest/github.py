@@ -76,6 +76,11 @@ CREDENTIAL_AUTHORIZATIONS = Endpoint(
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _LEVEL = re.compile(r"[a-z][a-z_]*")
 _NAME = re.compile(r"[A-Za-z0-9_:.-]+")  # a permission or scope name: no white space
+#: GitHub App organization permissions whose names carry no ``organization_`` prefix. A
+#: fine-grained token lists organization permissions by category, often unprefixed
+#: (``organization: {administration: write}``); they are named as the App permission of
+#: the organization, so they never fall onto the repository permission of the same name.
+_ORGANIZATION_UNPREFIXED = frozenset({"members", "team_discussions"})
 
 
 # --------------------------------------------------------------------------- transform
@@ -234,14 +239,21 @@ def _installation(records: TenantRecords, item: Raw, apps: dict[str, Raw], org: 
             records.rel(RelType.GRANTS, credential, records.scope(name, permissions))
 
 
-def _permissions(group: Raw) -> Iterator[str]:
-    """'<permission>:<level>' for each member of a permissions object."""
+def _permissions(group: Raw, category: str | None = None) -> Iterator[str]:
+    """'<permission>:<level>' for each member of a permissions object; with ``category``
+    'organization' (a fine-grained token's), named as GitHub App organization permissions
+    are (``administration`` -> ``organization_administration``)."""
     for key, level in group.items():
         if not _NAME.fullmatch(key):
             raise group.error(key, "not a permission name (expected e.g. contents or members)")
         if not isinstance(level.value, str) or not _LEVEL.fullmatch(level.value.strip()):
             raise group.error(key, "expected a permission level such as read or write")
-        yield f"{key}:{level.value.strip()}"
+        name = key
+        if category == "organization" and not (
+            key.startswith("organization_") or key in _ORGANIZATION_UNPREFIXED
+        ):
+            name = f"organization_{key}"
+        yield f"{name}:{level.value.strip()}"
 
 
 def _fine_grained_token(records: TenantRecords, item: Raw) -> None:
@@ -253,7 +265,8 @@ def _fine_grained_token(records: TenantRecords, item: Raw) -> None:
     login = owner.str("login")
     token_id = item.opt_str("token_id")
     granted_at = item.time("access_granted_at")
-    expires_at = item.time("token_expires_at")
+    # A token without expiry has token_expires_at null.
+    expires_at = item.expiry("token_expires_at", granted_at)
     last_used_at = item.time("token_last_used_at")
     # Expired with no date given: dead since an unknown moment, not live forever.
     expired_undated = item.bool("token_expired") and expires_at is None
@@ -292,7 +305,7 @@ def _fine_grained_token(records: TenantRecords, item: Raw) -> None:
         group = permissions.obj(category)
         if group is None:
             continue
-        for name in _permissions(group):
+        for name in _permissions(group, category):
             records.rel(RelType.GRANTS, credential, records.scope(name, group))
 
 
@@ -307,7 +320,7 @@ def _authorization(records: TenantRecords, item: Raw) -> None:
     kind_text = item.opt_str("credential_type") or "credential"
     authorized_at = item.time("credential_authorized_at")
     accessed_at = item.time("credential_accessed_at")
-    expires_at = item.time("authorized_credential_expires_at")
+    expires_at = item.expiry("authorized_credential_expires_at", authorized_at)
     lowered = kind_text.lower()
     if "ssh" in lowered:
         title = item.opt_str("authorized_credential_title")

@@ -189,9 +189,14 @@ def _token(records: TenantRecords, item: Raw, page: RawPage, users: dict[str, _U
         raise item.error("userKey", "missing; expected the id of the user who granted the token")
     user = users.get(user_key) or users.get(user_key.lower())
     user_id = user.id if user is not None else user_key
-    app_id = records.id("app", client_id)
+    display = item.opt_str("displayText")
+    # Unregistered apps ("anonymous": true) share one anonymous client id: each is told
+    # apart by the name it gives, so two of them are two integrations, not one.
+    app_key = (
+        [client_id, display] if display is not None and item.bool("anonymous") else [client_id]
+    )
+    app_id = records.id("app", *app_key)
     if not records.has(app_id):  # the first token of an app names it
-        display = item.opt_str("displayText")
         records.add(
             Integration,
             item,
@@ -217,7 +222,7 @@ def _token(records: TenantRecords, item: Raw, page: RawPage, users: dict[str, _U
             )
         else:  # not in the users pages: nothing known but its id
             records.add(Principal, item, id=principal_id, name=user_id, kind=PrincipalKind.USER)
-    credential_id = records.id("token", client_id, user_id)
+    credential_id = records.id("token", *app_key, user_id)
     records.add(
         Credential,
         item,
@@ -326,12 +331,6 @@ def _policy_project(page: RawPage) -> str:
     return project
 
 
-def _never_expires(item: Raw) -> bool:
-    """IAM writes validBeforeTime 9999-12-31T23:59:59Z for keys without an expiry."""
-    value = item.get("validBeforeTime")
-    return value is not None and isinstance(value.value, str) and value.value.startswith("9999-")
-
-
 def _cloud(raw: RawInput, fingerprinter: Fingerprinter) -> list[TenantRecords]:
     projects = _Projects(fingerprinter)
     for page in raw.of("projects"):
@@ -388,6 +387,7 @@ def _cloud(raw: RawInput, fingerprinter: Fingerprinter) -> list[TenantRecords]:
                 )
             credential_id = records.id("key", key_id)
             secret = item.opt_str("privateKeyData")  # only in a create response
+            created_at = item.time("validAfterTime")
             records.add(
                 Credential,
                 item,
@@ -395,8 +395,9 @@ def _cloud(raw: RawInput, fingerprinter: Fingerprinter) -> list[TenantRecords]:
                 kind=CredentialKind.SERVICE_ACCOUNT_KEY,
                 identifier=key_id,
                 fingerprint=None if secret is None else records.fingerprint(secret),
-                created_at=item.time("validAfterTime"),
-                expires_at=None if _never_expires(item) else item.time("validBeforeTime"),
+                created_at=created_at,
+                # IAM writes validBeforeTime 9999-12-31T23:59:59Z for a key without expiry.
+                expires_at=item.expiry("validBeforeTime", created_at),
                 status=CredentialStatus.DISABLED
                 if item.bool("disabled")
                 else CredentialStatus.ACTIVE,

@@ -100,6 +100,8 @@ class _ServicePrincipal:
     created_at: str | None
     roles: dict[str, str | None]  # appRole id (lower case) -> value
     has_credentials: bool
+    #: oauth2PermissionScope id (lower case) -> value; empty for a resource known only by id.
+    delegated: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -109,6 +111,9 @@ class _Application:
     name: str
     created_at: str | None
     disabled: bool
+    #: requiredResourceAccess: (resource appId, permission id, "Role" or "Scope"); None
+    #: when the page does not carry the property.
+    requested: list[tuple[str, str, str]] | None = None
 
 
 @dataclass(slots=True)
@@ -163,6 +168,9 @@ def _service_principal(item: Raw) -> _ServicePrincipal:
     for role in item.objects("appRoles"):
         role.strings("allowedMemberTypes")  # checked for shape; every role is resolved
         roles[role.str("id").lower()] = role.opt_str("value")
+    delegated: dict[str, str | None] = {}
+    for permission in item.objects("oauth2PermissionScopes"):
+        delegated[permission.str("id").lower()] = permission.opt_str("value")
     enabled = item.opt_bool("accountEnabled") is not False and not _disabled_by_microsoft(item)
     return _ServicePrincipal(
         raw=item,
@@ -177,18 +185,30 @@ def _service_principal(item: Raw) -> _ServicePrincipal:
         publisher_verified=verified_id is not None,
         created_at=item.time("createdDateTime"),
         roles=roles,
+        delegated=delegated,
         has_credentials=bool(item.list("passwordCredentials") or item.list("keyCredentials")),
     )
 
 
 def _application(item: Raw) -> _Application:
     app_id = item.str("appId")
+    requested = None
+    if item.has("requiredResourceAccess"):
+        requested = []
+        for resource in item.objects("requiredResourceAccess"):
+            resource_app = resource.str("resourceAppId").lower()
+            for access in resource.objects("resourceAccess"):
+                kind = access.str("type")
+                if kind not in ("Role", "Scope"):
+                    raise access.error("type", "expected Role or Scope")
+                requested.append((resource_app, access.str("id").lower(), kind))
     return _Application(
         raw=item,
         app_id=app_id,
         name=item.opt_str("displayName") or app_id,
         created_at=item.time("createdDateTime"),
         disabled=_disabled_by_microsoft(item),
+        requested=requested,
     )
 
 
@@ -307,9 +327,30 @@ def _tenant(raw: RawInput) -> tuple[str, str, Raw | None]:
 
 def _scope_name(resource: _ServicePrincipal, value: str) -> str:
     """Microsoft Graph permissions keep their names; other APIs' are qualified."""
-    if resource.app_id.lower() == GRAPH_APP_ID:
+    return _qualified(resource.app_id, value)
+
+
+def _qualified(resource_app_id: str, value: str) -> str:
+    if resource_app_id.lower() == GRAPH_APP_ID:
         return value
-    return f"{RESOURCE_QUALIFIERS.get(resource.app_id.lower(), resource.app_id)}/{value}"
+    return f"{RESOURCE_QUALIFIERS.get(resource_app_id.lower(), resource_app_id)}/{value}"
+
+
+def _requested_scopes(app: _Application, parsed: _Input) -> list[str] | None:
+    """The scope names of the permissions ``app`` asks for (requiredResourceAccess): each
+    id looked up in its resource's appRoles (Role) or oauth2PermissionScopes (Scope); a
+    resource or id not on the pages keeps the id, as an unresolved assignment does."""
+    if app.requested is None:
+        return None
+    by_app_id = {sp.app_id.lower(): sp for sp in parsed.principals.values()}
+    names = set()
+    for resource_app, permission, kind in app.requested:
+        resource = by_app_id.get(resource_app)
+        table = (
+            {} if resource is None else (resource.roles if kind == "Role" else resource.delegated)
+        )
+        names.add(_qualified(resource_app, table.get(permission) or permission))
+    return sorted(names)
 
 
 def _key_material(records: TenantRecords, owner: Raw, integration: str) -> list[str]:
@@ -319,6 +360,7 @@ def _key_material(records: TenantRecords, owner: Raw, integration: str) -> list[
     for item in owner.objects("passwordCredentials"):
         key_id = item.str("keyId")
         secret = item.opt_str("secretText")  # only in an addPassword answer; never kept
+        created_at = item.time("startDateTime")
         credential = records.add(
             Credential,
             item,
@@ -326,26 +368,41 @@ def _key_material(records: TenantRecords, owner: Raw, integration: str) -> list[
             kind=CredentialKind.CLIENT_SECRET,
             identifier=key_id,
             fingerprint=None if secret is None else records.fingerprint(secret),
-            created_at=item.time("startDateTime"),
-            expires_at=item.time("endDateTime"),
+            created_at=created_at,
+            # "Never" is a far-future endDateTime (2299-12-31, 9999-12-31, or the portal's
+            # 99 years): no expiry, as the findings expect it.
+            expires_at=item.expiry("endDateTime", created_at),
         )
         records.rel(RelType.HAS_CREDENTIAL, integration, credential)
         usable.append(credential)
     for item in owner.objects("keyCredentials"):
         key_id = item.str("keyId")
+        created_at = item.time("startDateTime")
         credential = records.add(
             Credential,
             item,
             id=records.id("cert", key_id),
             kind=CredentialKind.CERTIFICATE,
             identifier=key_id,
-            created_at=item.time("startDateTime"),
-            expires_at=item.time("endDateTime"),
+            created_at=created_at,
+            expires_at=item.expiry("endDateTime", created_at),
         )
         records.rel(RelType.HAS_CREDENTIAL, integration, credential)
         if item.opt_str("usage") != "Sign":
             usable.append(credential)
     return usable
+
+
+def _granted_scopes(sp: _ServicePrincipal, parsed: _Input) -> set[str]:
+    """The scope names the service principal's assignments and delegated grants grant."""
+    granted = set()
+    for assignment in parsed.assignments.get(sp.object_id.lower(), []):
+        resource = assignment.resource
+        value = resource.roles.get(assignment.app_role_id) or assignment.app_role_id
+        granted.add(_scope_name(resource, value))
+    for grant in parsed.grants.get(sp.object_id.lower(), []):
+        granted.update(_scope_name(grant.resource, value) for value in grant.scopes)
+    return granted
 
 
 def _holds_anything(sp: _ServicePrincipal, parsed: _Input) -> bool:
@@ -360,6 +417,8 @@ def _service_principal_records(
     # In-house: registered in this tenant, or a managed identity of its Azure resources.
     # The organisation is not its own vendor, so these carry no publisher hints.
     in_house = sp.managed_identity or app is not None or sp.owner == tenant_key.lower()
+    requested = None if app is None else _requested_scopes(app, parsed)
+    granted = _granted_scopes(sp, parsed)
     integration = records.add(
         Integration,
         sp.raw,
@@ -373,6 +432,16 @@ def _service_principal_records(
         publisher=None if in_house else sp.publisher,
         publisher_id=None if in_house else sp.publisher_id,
         publisher_verified=None if in_house else sp.publisher_verified,
+        # What the registration asks for against what was granted (None when the app's
+        # registration is not in this tenant: a multi-tenant app's manifest is its
+        # publisher's).
+        requested_scopes=requested or None,
+        requested_not_granted=None
+        if requested is None
+        else sorted(set(requested) - granted) or None,
+        granted_not_requested=None
+        if requested is None
+        else sorted(granted - set(requested)) or None,
     )
     usable = _key_material(records, sp.raw, integration)
     if app is not None:
@@ -426,9 +495,10 @@ def _service_principal_records(
             records.rel(RelType.ACTS_AS, credential, principal)
 
 
-def _application_records(records: TenantRecords, app: _Application) -> None:
+def _application_records(records: TenantRecords, app: _Application, parsed: _Input) -> None:
     """An app registered here without a service principal here: its secrets still exist
     (and work in every other tenant that consented to it). In-house: no publisher hints."""
+    requested = _requested_scopes(app, parsed)
     integration = records.add(
         Integration,
         app.raw,
@@ -439,6 +509,9 @@ def _application_records(records: TenantRecords, app: _Application) -> None:
         created_at=app.created_at,
         provider=PROVIDER,
         client_id=app.app_id,
+        requested_scopes=requested or None,
+        # Nothing is granted here without a service principal here.
+        requested_not_granted=requested or None,
     )
     _key_material(records, app.raw, integration)
 
@@ -458,7 +531,7 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
             _service_principal_records(records, sp, parsed, tenant_key)
     for key, app in parsed.applications.items():
         if key not in with_principal:
-            _application_records(records, app)
+            _application_records(records, app, parsed)
     for where, message in parsed.warnings:
         records.warn(where, message)
     return SourceResult([records.batch()], sorted(records.unclassified), records.warnings)

@@ -101,8 +101,8 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
     tenant, where = _tenant(raw)
     records = TenantRecords(NAME, PROVIDER, tenant, tenant, fingerprinter, where)
     users: dict[str, _User] = {}
-    apps = _apps(raw, records)
-    _grants(raw, records, apps, users)
+    apps, not_clients = _apps(raw, records)
+    _grants(raw, records, apps, not_clients, users)
     _api_tokens(raw, records, users)
     for user_id, user in users.items():
         records.add(
@@ -211,23 +211,31 @@ def org_domain(text: str) -> str:
     return value if _DOMAIN.fullmatch(value) else ""
 
 
-def _apps(raw: RawInput, records: TenantRecords) -> dict[str, _App]:
-    """Each OAuth (OIDC) app: an Integration with its client credential; by app id."""
+def _apps(raw: RawInput, records: TenantRecords) -> tuple[dict[str, _App], set[str]]:
+    """Each OAuth client app: an Integration with its client credential, by app id; and
+    the ids of the apps that are not OAuth clients of the org (skipped)."""
     apps: dict[str, _App] = {}
+    not_clients: set[str] = set()
     for page in raw.of("apps"):
         for item in _elements(page, "app"):
             app = _app(item, records)
             if app is not None:
                 apps[app.id] = app
-    return apps
+            else:
+                not_clients.add(item.str("id"))
+    return apps, not_clients
 
 
 def _app(item: Raw, records: TenantRecords) -> _App | None:
     app_id = item.str("id")
     credentials = item.obj("credentials")
     oauth = credentials.obj("oauthClient") if credentials is not None else None
-    if oauth is None and item.opt_str("signOnMode") != "OPENID_CONNECT":
-        return None  # SAML, SWA, bookmark apps: sign-in to other SaaS, no Okta API access
+    if oauth is None:
+        # No client of the org's: SAML, SWA and bookmark apps sign users in to other SaaS,
+        # and Okta's own first-party apps (Admin Console, Dashboard: OPENID_CONNECT without
+        # credentials.oauthClient) are Okta's clients. Nothing here holds a secret, so no
+        # integration and no credential are made up for them.
+        return None
     status_text = item.str("status")
     status = _APP_STATUS.get(status_text)
     if status is None:
@@ -236,7 +244,7 @@ def _app(item: Raw, records: TenantRecords) -> _App | None:
     client_settings = settings.obj("oauthClient") if settings is not None else None
     app_type = client_settings.opt_str("application_type") if client_settings else None
     # Okta gives an OIDC app's client the app's own id.
-    client_id = (oauth.opt_str("client_id") if oauth else None) or app_id
+    client_id = oauth.opt_str("client_id") or app_id
     integration = records.add(
         Integration,
         item,
@@ -248,15 +256,13 @@ def _app(item: Raw, records: TenantRecords) -> _App | None:
         provider=PROVIDER,
         client_id=client_id,
     )
-    method = (oauth.opt_str("token_endpoint_auth_method") if oauth else None) or (
-        _DEFAULT_AUTH_METHOD
-    )
+    method = oauth.opt_str("token_endpoint_auth_method") or _DEFAULT_AUTH_METHOD
     kind = _AUTH_METHOD.get(method)
     if kind is None:
-        raise (oauth if oauth is not None else item).error(
+        raise oauth.error(
             "token_endpoint_auth_method", f"expected one of {', '.join(_AUTH_METHOD)}"
         )
-    secret = oauth.opt_str("client_secret") if oauth is not None else None
+    secret = oauth.opt_str("client_secret")
     credential = records.add(
         Credential,
         item,
@@ -272,10 +278,15 @@ def _app(item: Raw, records: TenantRecords) -> _App | None:
 
 
 def _grants(
-    raw: RawInput, records: TenantRecords, apps: dict[str, _App], users: dict[str, _User]
+    raw: RawInput,
+    records: TenantRecords,
+    apps: dict[str, _App],
+    not_clients: set[str],
+    users: dict[str, _User],
 ) -> None:
     """Okta API scope grants: ACTIVE admin grants go to the app's client credential;
-    a user's consent becomes a delegated credential of that user."""
+    a user's consent becomes a delegated credential of that user. Grants of an app that
+    is not an OAuth client of the org (``not_clients``) are left out with the app."""
     by_client = {app.client_id: app for app in apps.values()}
     consents: dict[tuple[str, str], _Consent] = {}
     for page in raw.of("grants"):
@@ -287,9 +298,10 @@ def _grants(
             scope = item.str("scopeId")
             created = item.time("created")
             updated = item.time("lastUpdated")
-            app = _grant_app(item, page, apps, by_client)
+            app = _grant_app(item, page, apps, by_client, not_clients)
             if isinstance(app, str):
                 records.warn(item, f"{app}; the grant is left out until that app's page is read")
+            if not isinstance(app, _App):
                 continue
             user_id = item.opt_str("userId")
             if user_id is not None and item.opt_str("source") == "END_USER":
@@ -311,23 +323,38 @@ def _grants(
 
 
 def _grant_app(
-    item: Raw, page: RawPage, apps: dict[str, _App], by_client: dict[str, _App]
-) -> _App | str:
+    item: Raw,
+    page: RawPage,
+    apps: dict[str, _App],
+    by_client: dict[str, _App],
+    not_clients: set[str],
+) -> _App | str | None:
     """The app a grant belongs to: the page's app (fetch), its clientId, or its app link;
-    or why it is not on the apps pages read."""
+    None for an app that is not an OAuth client of the org (a first-party app's client id
+    is Okta's, e.g. okta.2b1959c8-…, so its link names it); else why it is not on the
+    apps pages read."""
     app_id = page.params.get("app")
     if app_id is not None:
+        if app_id in not_clients:
+            return None
         return apps.get(app_id) or "its app is not on the apps pages read"
     client_id = item.opt_str("clientId")
     if client_id is not None:
         found = by_client.get(client_id) or apps.get(client_id)
-        return found or "no OAuth app on the apps pages read has its clientId"
+        if found is not None:
+            return found
     links = item.obj("_links")
     link = links.obj("app") if links is not None else None
     href = link.opt_str("href") if link is not None else None
     if link is not None and href is not None:
-        found = apps.get(href.rstrip("/").rsplit("/", 1)[-1])
-        return found or "no OAuth app on the apps pages read has the id its app link names"
+        linked = href.rstrip("/").rsplit("/", 1)[-1]
+        if linked in not_clients:
+            return None
+        return (
+            apps.get(linked) or "no OAuth app on the apps pages read has the id its app link names"
+        )
+    if client_id is not None:
+        return "no OAuth app on the apps pages read has its clientId"
     raise item.error("clientId", "missing; expected the client id of the app the grant is for")
 
 
@@ -357,6 +384,7 @@ def _api_tokens(raw: RawInput, records: TenantRecords, users: dict[str, _User]) 
             token_id = item.str("id")
             user_id = item.str("userId")
             created = item.time("created")
+            network = item.obj("network")
             integration = records.add(
                 Integration,
                 item,
@@ -374,7 +402,12 @@ def _api_tokens(raw: RawInput, records: TenantRecords, users: dict[str, _User]) 
                 identifier=token_id,
                 created_at=created,
                 # Rolling: Okta moves expiresAt forward each time the token is used.
-                expires_at=item.time("expiresAt"),
+                expires_at=item.expiry("expiresAt", created),
+                # Where the token works from: ANYWHERE, or ZONE (network zones included,
+                # excluded); absent on tokens made before Okta offered the condition.
+                network_connection=network.opt_str("connection") if network else None,
+                network_zones=(network.strings("include") or None) if network else None,
+                network_excluded_zones=(network.strings("exclude") or None) if network else None,
             )
             records.rel(RelType.HAS_CREDENTIAL, integration, credential)
             records.rel(RelType.GRANTS, credential, records.scope(API_TOKEN_SCOPE, item))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nhigraph.errors import InputError
@@ -92,6 +92,42 @@ def parse_time(value: Any, epoch: bool = False) -> str:
         return format_utc(moment)
     except OverflowError:
         raise ValueError("timestamp out of range") from None
+
+
+#: From this year on, an expiry is a provider's way of writing "never". Microsoft's tools
+#: write 2299-12-31 for a secret without end (Azure CLI ``--end-date 2299-12-31``, Azure AD
+#: PowerShell) and .NET's largest date, 9999-12-31T23:59:59.9999999Z; Google IAM writes
+#: 9999-12-31T23:59:59Z for a service-account key that does not expire.
+NEVER_FROM_YEAR = 2299
+#: An expiry this many years (or more) after the credential's creation also means "never":
+#: the Azure portal's "Never" option (offered until April 2021) was a label over an expiry
+#: 99 years after creation.
+NEVER_AFTER_YEARS = 99
+
+
+def expiry(expires_at: str | None, created_at: str | None = None) -> str | None:
+    """``expires_at`` (canonical UTC text), or None when it stands for "never expires".
+
+    The one place where every source's "never" becomes the model's (no ``expires_at``):
+    a missing value (GitHub's ``token_expires_at: null``, AWS keys, which have no expiry),
+    a date in ``NEVER_FROM_YEAR`` or later, or one ``NEVER_AFTER_YEARS`` years or more
+    after ``created_at`` (a day of slack for the portal's local clock). A far-future date
+    kept as a real expiry would make "never expires" findings miss the credential.
+    """
+    if expires_at is None:
+        return None
+    moment = datetime.fromisoformat(expires_at.replace("Z", "+00:00"))
+    if moment.year >= NEVER_FROM_YEAR:
+        return None
+    if created_at is not None:
+        start = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        try:
+            anniversary = start.replace(year=start.year + NEVER_AFTER_YEARS)
+        except ValueError:  # 29 February
+            anniversary = start.replace(year=start.year + NEVER_AFTER_YEARS, day=28)
+        if moment >= anniversary - timedelta(days=1):
+            return None
+    return expires_at
 
 
 # Builtins under other names: Raw has methods called str, list and bool.
@@ -252,6 +288,13 @@ class Raw:
             return parse_time(value, epoch=epoch)
         except ValueError as exc:
             raise self.error(key, str(exc)) from None
+
+    def expiry(
+        self, key: _Str, created_at: _Str | None = None, epoch: _Bool = False
+    ) -> _Str | None:
+        """An expiry member as canonical UTC text; None when missing or when the value is
+        the provider's way of saying "never expires" (see ``expiry``)."""
+        return expiry(self.time(key, epoch=epoch), created_at)
 
 
 def _kind(value: Any) -> str:

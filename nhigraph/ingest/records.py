@@ -158,10 +158,18 @@ class TenantRecords:
         """The id of the standard data store ``key`` of this tenant."""
         return self.store_ids[key]
 
-    def scope(self, name: str, where: Raw | None = None) -> str:
-        """The tenant's scope ``name`` with its CAN_ACCESS edges from the catalogue."""
+    def scope(self, name: str, where: Raw | None = None, sensitive: bool = False) -> str:
+        """The tenant's scope ``name`` with its CAN_ACCESS edges from the catalogue.
+
+        ``sensitive``: the source itself calls the scope sensitive (Slack's
+        ``is_sensitive``). It is ORed with the catalogue's ``sensitive``: a source can
+        raise a scope's sensitivity, never lower it.
+        """
         scope_id = f"{self.tenant_id}/{name}"
         if scope_id in self.nodes:
+            row = self.nodes[scope_id]
+            if sensitive and not row.props.get("sensitive"):
+                self.nodes[scope_id] = NodeRow(row.label, row.id, {**row.props, "sensitive": True})
             return scope_id
         entry = self.catalogue.lookup(name)
         if entry is None:
@@ -173,7 +181,7 @@ class TenantRecords:
             name=name,
             provider=self.provider,
             access=Access.WRITE if entry is None else entry.access,
-            sensitive=None if entry is None else entry.sensitive,
+            sensitive=(entry is not None and entry.sensitive) or sensitive,
             unclassified=True if entry is None else None,
         )
         reach = [(TENANT, Access.WRITE)] if entry is None else self.catalogue.reach(entry)

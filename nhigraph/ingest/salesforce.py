@@ -36,7 +36,7 @@ from nhigraph.graph.model import (
 )
 from nhigraph.ingest.http import ApiClient, SourceUnavailable, pages_soql
 from nhigraph.ingest.paging import Envelope, Paging
-from nhigraph.ingest.raw import Raw, RawPage
+from nhigraph.ingest.raw import Raw, RawPage, expiry
 from nhigraph.ingest.records import TenantRecords, slug
 from nhigraph.ingest.redaction import Fingerprinter
 from nhigraph.ingest.source import Endpoint, FetchContext, RawInput, Source, SourceResult
@@ -61,8 +61,8 @@ ADMIN_PROFILE = "System Administrator"
 SOQL = {
     "organization": "SELECT Id, Name FROM Organization",
     "connected_apps": (
-        "SELECT Id, Name, CreatedDate, OptionsRefreshTokenValidityMetric, "
-        "RefreshTokenValidityPeriod FROM ConnectedApplication"
+        "SELECT Id, Name, CreatedDate, OptionsAllowAdminApprovedUsersOnly, "
+        "OptionsRefreshTokenValidityMetric, RefreshTokenValidityPeriod FROM ConnectedApplication"
     ),
     "app_menu_items": "SELECT Id, ApplicationId, Label, NamespacePrefix FROM AppMenuItem",
     "publishers": "SELECT Name, NamespacePrefix FROM Publisher",
@@ -231,6 +231,9 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
         app_id = str(_sf_id(row, "Id", required=True))
         app = new_app(records.id("connected-app", app_id), app_id, row, row.str("Name"), app_id)
         app.fields["created_at"] = row.time("CreatedDate")
+        # Setup's "Permitted Users": "Admin approved users are pre-authorized" (true) or
+        # "All users may self-authorize" (false).
+        app.fields["admin_approved_users_only"] = row.opt_bool("OptionsAllowAdminApprovedUsersOnly")
         app.validity_months = row.opt_int("RefreshTokenValidityPeriod")
         app.by_inactivity = row.bool("OptionsRefreshTokenValidityMetric")
         apps[app_id] = app
@@ -279,7 +282,7 @@ def transform(raw: RawInput, fingerprinter: Fingerprinter) -> SourceResult:
             identifier=token_id,
             created_at=created,
             last_used_at=last_used,
-            expires_at=_expiry(app, created, last_used),
+            expires_at=expiry(_expiry(app, created, last_used), created),
             status=CredentialStatus.ACTIVE,  # a revoked token is no longer listed
         )
         if last_used is not None and (app.last_used is None or last_used > app.last_used):

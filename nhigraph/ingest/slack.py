@@ -160,7 +160,8 @@ def _approved_app(records: TenantRecords, entry: Raw) -> None:
         )
         records.rel(RelType.HAS_CREDENTIAL, integration, credential)
         for scope_name, scope in scopes:
-            scope_id = records.scope(scope_name, scope)
+            # Slack flags the scopes it deems sensitive; that only ever adds to the catalogue.
+            scope_id = records.scope(scope_name, scope, sensitive=scope.bool("is_sensitive"))
             records.rel(RelType.GRANTS, credential, scope_id)
             records.rel(RelType.APPROVED_FOR, integration, scope_id)
 
