@@ -447,7 +447,7 @@ def _nothing_complete_is_lost(store: Store, full: RawInput, partial: RawInput) -
     assert keys(store) == keys(fresh)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(saves())
 def test_an_incomplete_save_never_removes_what_it_did_not_read_whole(
     case: tuple[RawInput, RawInput],

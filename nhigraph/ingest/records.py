@@ -170,6 +170,11 @@ class TenantRecords:
             row = self.nodes[scope_id]
             if sensitive and not row.props.get("sensitive"):
                 self.nodes[scope_id] = NodeRow(row.label, row.id, {**row.props, "sensitive": True})
+            # Named again: it depends on this record's pages too.
+            chains = self.origins.setdefault(scope_id, set())
+            if where is not None and where.origin:
+                chains.add(where.origin)
+            chains.update(self._context)
             return scope_id
         entry = self.catalogue.lookup(name)
         if entry is None:
