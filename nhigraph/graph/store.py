@@ -3,8 +3,9 @@
 Stores take plain rows that ingest has already validated against ``graph.model``;
 a store re-checks only what it alone can see (references to nodes it holds,
 labels at both ends of a relationship). A batch is written in one transaction:
-a failed batch leaves the store as it was. Nothing here knows about sources or
-file formats, and no store ever receives a secret value.
+a failed batch leaves the store as it was. Every committed write moves the store's
+generation, so a reader in any process can tell that the graph changed. Nothing
+here knows about sources or file formats, and no store ever receives a secret value.
 """
 
 from __future__ import annotations
@@ -162,6 +163,17 @@ class Store(ReachView, Protocol):
 
     def cleanup(self, source: str, tenant: str, run: SyncRun) -> WriteSummary:
         """Remove what ``source`` reported for ``tenant`` before, but not in, ``run``."""
+        ...
+
+    def generation(self) -> int:
+        """A number every committed write moves (from any process or thread); one cheap
+        read. Cache what is derived from the graph against it."""
+        ...
+
+    def refresh(self) -> bool:
+        """Catch up with writes made through other store objects (other processes) since
+        this one last did; True when there were any. The embedded store reloads its
+        in-memory graph; Neo4j reads live, so it only reports the move."""
         ...
 
     def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
