@@ -33,7 +33,7 @@ from nhigraph.graph.blast import (
 from nhigraph.graph.connect import open_store
 from nhigraph.graph.model import Access, UtcDatetime, format_utc, graph_json_schema
 from nhigraph.graph.policy import load_policy
-from nhigraph.graph.store import Batch, Store, StoredNode, WriteSummary
+from nhigraph.graph.store import Batch, Store, StoredNode, SyncRun, WriteSummary
 from nhigraph.ingest.sources import NAMES as SOURCE_NAMES
 from nhigraph.settings import Settings, StoreKind
 
@@ -255,11 +255,14 @@ def _write_and_report(
     warnings: list[str],
     as_json: bool,
 ) -> None:
+    from nhigraph.ingest import vendors
     from nhigraph.ingest.sync import write_batches
-    from nhigraph.ingest.vendors import link_vendors
 
     # Neo4j holds a transaction in its heap: large files go in parts (see write_batches).
     max_records = settings.neo4j_tx_records if settings.store == StoreKind.NEO4J else None
+    # Every file can make the vendor links stale: their run is pending from the first write.
+    link_run = SyncRun.start()
+    store.start_run(vendors.SOURCE, vendors.TENANT, link_run)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -277,7 +280,7 @@ def _write_and_report(
             on_file=lambda b: progress.advance(task, len(b.nodes) + len(b.rels) + len(b.patches)),
             max_records=max_records,
         )
-        links, linked = link_vendors(store)
+        links, linked = vendors.link_vendors(store, link_run)
     rows = [(r.file, r.summary) for r in results]
     if as_json:
         report = {

@@ -97,19 +97,31 @@ def test_embedded_memory_is_stale_until_refresh(tmp_path: Path) -> None:
 @pytest.mark.neo4j
 def test_neo4j_bookkeeping_never_shows_in_the_graph(neo4j_store: Neo4jStore) -> None:
     neo4j_store.upsert(estate("acme"), RUN1)
+    run = SyncRun("run-x", "2026-11-05T00:00:00Z")
+    neo4j_store.start_run("inventory", "acme", run)
+    neo4j_store.finish_run("inventory", "acme", run)
+    neo4j_store.start_run("inventory", "globex", RUN2)
     with neo4j_store._session() as session:
-        found = session.run("MATCH (n:NhigraphMeta) RETURN n.key AS key, n.value AS value").data()
-    assert found == [{"key": "generation", "value": neo4j_store.generation()}]
+        found = session.run(
+            "MATCH (n) WHERE n:NhigraphMeta OR n:NhigraphRun RETURN labels(n)[0] AS label, "
+            "count(*) AS count ORDER BY label"
+        ).data()
+    assert found == [{"label": "NhigraphMeta", "count": 1}, {"label": "NhigraphRun", "count": 2}]
     stats = neo4j_store.stats()
     assert set(stats.nodes) <= {str(label) for label in Label}
     assert stats.total_nodes == 9
     exported = [item for item in neo4j_store.export() if isinstance(item, StoredNode)]
     assert len(exported) == 9
     assert {item.label for item in exported} <= {str(label) for label in Label}
-    assert neo4j_store.labels_of(["generation"]) == {}
-    # Starting over keeps the generation moving.
+    assert neo4j_store.labels_of(["run-x", "generation", RUN2.id]) == {}
+    assert neo4j_store.get_nodes(["run-x", RUN2.id]) == {}
+    # A cleanup never takes a run record for a stale record of its scope.
+    neo4j_store.cleanup("inventory", "globex", RUN2)
+    assert [r.id for r in neo4j_store.incomplete_runs()] == [RUN2.id]
+    # Starting over removes the runs but keeps the generation moving.
     generation = neo4j_store.generation()
     neo4j_store.clear()
+    assert neo4j_store.incomplete_runs() == []
     assert neo4j_store.generation() == generation + 1
 
 
@@ -133,16 +145,18 @@ def test_the_embedded_file_and_its_journal_are_private(tmp_path: Path) -> None:
         assert _mode(shared) == 0o640
 
 
-def test_a_file_from_before_generations_is_completed_on_open(tmp_path: Path) -> None:
+def test_a_file_from_before_generations_and_runs_is_completed_on_open(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with EmbeddedStore(path) as store:
         store.upsert(estate("acme"), RUN1)
         before = store.stats()
     with sqlite3.connect(path) as db:  # as the previous schema left it
+        db.execute("DROP TABLE run")
         db.execute("DELETE FROM meta WHERE key = 'generation'")
     with EmbeddedStore(path) as store:
         assert store.stats() == before
         assert store.generation() == 0
+        assert store.incomplete_runs() == []
         store.upsert(estate("globex"), RUN2)
         assert store.generation() == 1
 

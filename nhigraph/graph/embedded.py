@@ -25,6 +25,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -32,10 +33,12 @@ import networkx as nx
 
 from nhigraph.errors import StoreError
 from nhigraph.graph.blast import CredentialFacts, Grant, StoreFacts, facts_from_props
+from nhigraph.graph.model import format_utc
 from nhigraph.graph.store import (
     Batch,
     GraphStats,
     IntegrationRef,
+    RunRecord,
     StoredNode,
     StoredRel,
     SyncRun,
@@ -81,14 +84,34 @@ CREATE TABLE IF NOT EXISTS patch (
     sync_tenant TEXT NOT NULL,
     sync_run TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    state TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS run_scope ON run (source, tenant, seq);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
-# Files written before generations get one on first open: this tells.
+# Files written before generations and runs get them on first open: these tell.
 _READY = """
 SELECT (SELECT value FROM meta WHERE key = 'schema'),
-       (SELECT value FROM meta WHERE key = 'generation')
+       (SELECT value FROM meta WHERE key = 'generation'),
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'run')
 """
 _GENERATION = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'"
+_INCOMPLETE_RUNS = """
+SELECT id, source, tenant, started, finished, state FROM run AS pending
+WHERE state = 'pending' AND NOT EXISTS (
+    SELECT 1 FROM run AS later
+    WHERE later.source = pending.source AND later.tenant = pending.tenant
+      AND later.state = 'complete' AND later.seq > pending.seq
+)
+ORDER BY started, id
+"""
 _SQLITE_BUSY = 5
 
 _UPSERT_NODE = """
@@ -208,10 +231,10 @@ class EmbeddedStore:
         wait for a writer); returns the file's schema version."""
         db = self._db
         try:
-            schema, generation = db.execute(_READY).fetchone()
+            schema, generation, runs = db.execute(_READY).fetchone()
         except sqlite3.OperationalError:  # no meta table: a new file
-            schema, generation = None, None
-        if schema is not None and generation is not None:
+            schema, generation, runs = None, None, 0
+        if schema is not None and generation is not None and runs:
             return str(schema)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("BEGIN IMMEDIATE")
@@ -267,6 +290,12 @@ class EmbeddedStore:
                 return False
             self._load()
             return True
+
+    def incomplete_runs(self) -> list[RunRecord]:
+        """Runs recorded pending with no later complete run of their source and tenant."""
+        with self._lock:
+            rows = self._db.execute(_INCOMPLETE_RUNS).fetchall()
+        return [RunRecord(*row) for row in rows]
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -668,6 +697,38 @@ class EmbeddedStore:
         )
 
     @_one_writer
+    def start_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` of ``source``/``tenant`` as pending, before its first write."""
+        seq = self._generation + 1  # the generation this write commits: orders the runs
+        self._write(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO run VALUES (?, ?, ?, ?, ?, NULL, 'pending')",
+                (run.id, source, tenant, seq, run.at),
+            )
+        )
+
+    @_one_writer
+    def finish_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` complete; it supersedes the earlier runs of its scope, whose
+        records are forgotten."""
+        seq = self._generation + 1
+        finished = format_utc(datetime.now(UTC))
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, 'complete') ON CONFLICT (id) "
+                "DO UPDATE SET finished = excluded.finished, state = excluded.state",
+                (run.id, source, tenant, seq, run.at, finished),
+            )
+            db.execute(
+                "DELETE FROM run WHERE source = ? AND tenant = ? "
+                "AND seq < (SELECT seq FROM run WHERE id = ?)",
+                (source, tenant, run.id),
+            )
+
+        self._write(work)
+
+    @_one_writer
     def clear(self) -> None:
         """Delete everything (tests, and starting over); the generation moves on."""
         self._write(
@@ -675,6 +736,7 @@ class EmbeddedStore:
                 db.execute("DELETE FROM rel"),
                 db.execute("DELETE FROM node"),
                 db.execute("DELETE FROM patch"),
+                db.execute("DELETE FROM run"),
             )
         )
         self._graph = nx.MultiDiGraph()

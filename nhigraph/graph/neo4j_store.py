@@ -5,8 +5,8 @@ written with static labels, so each lookup by id is an index seek. A batch is on
 write transaction made of ``UNWIND $rows`` chunks, nodes first, then relationships.
 Timestamps are native Neo4j datetimes in the database and canonical UTC strings
 outside it. Every write transaction ends by moving the generation (one
-``NhigraphMeta`` node), a bookkeeping label that no read of the graph (stats,
-export, nodes by label) ever returns.
+``NhigraphMeta`` node); ingest runs are ``NhigraphRun`` nodes. Both labels are
+bookkeeping: no read of the graph (stats, export, nodes by label) ever returns them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import neo4j
@@ -37,6 +37,7 @@ from nhigraph.graph.store import (
     Batch,
     GraphStats,
     IntegrationRef,
+    RunRecord,
     StoredNode,
     StoredRel,
     SyncRun,
@@ -141,6 +142,13 @@ class Neo4jStore:
             moved = current != self._seen_generation
             self._seen_generation = current
         return moved
+
+    def incomplete_runs(self) -> list[RunRecord]:
+        """Runs recorded pending with no later complete run of their source and tenant."""
+        return [
+            RunRecord(r["id"], r["source"], r["tenant"], r["started"], r["finished"], r["state"])
+            for r in self._rows("runs_incomplete")
+        ]
 
     def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(ids))
@@ -400,6 +408,23 @@ class Neo4jStore:
             )
 
         return self._write(work)
+
+    def start_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` of ``source``/``tenant`` as pending, before its first write."""
+        params = {"id": run.id, "source": source, "tenant": tenant, "started": run.at}
+        self._commit(lambda tx: _generation_of(tx.run(queries.load("run_start"), params)))
+
+    def finish_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` complete; it supersedes the earlier runs of its scope, whose
+        records are forgotten."""
+        params = {
+            "id": run.id,
+            "source": source,
+            "tenant": tenant,
+            "started": run.at,
+            "finished": format_utc(datetime.now(UTC)),
+        }
+        self._commit(lambda tx: _generation_of(tx.run(queries.load("run_finish"), params)))
 
     def clear(self) -> None:
         """Delete everything (tests, and starting over); the generation moves on."""
