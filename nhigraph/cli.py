@@ -316,14 +316,20 @@ def _write_and_report(
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
-    """Count nodes per label and relationships per type."""
+    """Count nodes per label and relationships per type, and name the ingest runs that
+    have not completed."""
+    from nhigraph.graph.runs import describe
+
     store = _open()
     try:
         result = store.stats()
+        incomplete = store.incomplete_runs()
     finally:
         store.close()
     if as_json:
-        out.print_json(json.dumps({"nodes": result.nodes, "relationships": result.rels}))
+        runs = [r.to_dict() for r in incomplete]
+        counts = {"nodes": result.nodes, "relationships": result.rels}
+        out.print_json(json.dumps({**counts, "incomplete_runs": runs}))
         return
     table = Table(title="graph", title_justify="left")
     table.add_column("kind")
@@ -336,6 +342,8 @@ def stats(
     table.add_row("total", "nodes", str(result.total_nodes), style="bold")
     table.add_row("total", "relationships", str(result.total_rels), style="bold")
     out.print(table)
+    for run in incomplete:
+        out.print(f"[yellow]incomplete:[/] {escape(describe(run))}")
 
 
 @app.command()
@@ -540,9 +548,18 @@ def _posture(as_of: str | None) -> Any:
     policy = load_policy(settings.policy)
     store = open_store(settings)
     try:
+        _warn_incomplete(store)
         return assess_posture(store, policy, _as_of(as_of))
     finally:
         store.close()
+
+
+def _warn_incomplete(store: Store) -> None:
+    """One warning line on stderr per ingest run that has not completed."""
+    from nhigraph.graph.runs import describe
+
+    for run in store.incomplete_runs():
+        err.print(f"warning: {escape(describe(run))}", soft_wrap=True)
 
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
