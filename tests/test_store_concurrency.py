@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 
 from nhigraph.errors import StoreError
+from nhigraph.graph.connect import open_store
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.reviews import record_review
 from nhigraph.graph.store import StoredNode
+from nhigraph.settings import Settings
 from tests.test_store_contract import RUN1, RUN2, ZEN, Store, estate, snapshot
 
 WRITERS = 4
@@ -227,7 +229,9 @@ def test_a_failed_commit_leaves_file_and_memory_equal(
 
 def test_a_busy_file_fails_the_write_cleanly_after_the_busy_timeout(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
-    with EmbeddedStore(path, busy_timeout=0.2) as store:
+    store = open_store(Settings(db=path, db_busy_timeout=0.2))  # NHIGRAPH_DB_BUSY_TIMEOUT
+    assert isinstance(store, EmbeddedStore)
+    with store:
         store.upsert(estate("acme"), RUN1)
         before = memory_view(store)
         holder = sqlite3.connect(path, isolation_level=None)
