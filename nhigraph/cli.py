@@ -33,7 +33,7 @@ from nhigraph.graph.blast import (
 from nhigraph.graph.connect import open_store
 from nhigraph.graph.model import Access, UtcDatetime, format_utc, graph_json_schema
 from nhigraph.graph.policy import load_policy
-from nhigraph.graph.store import Batch, Store, StoredNode, WriteSummary
+from nhigraph.graph.store import Batch, Store, StoredNode, SyncRun, WriteSummary
 from nhigraph.ingest.sources import NAMES as SOURCE_NAMES
 from nhigraph.settings import Settings, StoreKind
 
@@ -286,11 +286,14 @@ def _write_and_report(
     as_json: bool,
     incomplete: list[str] | None = None,
 ) -> None:
+    from nhigraph.ingest import vendors
     from nhigraph.ingest.sync import write_batches
-    from nhigraph.ingest.vendors import link_vendors
 
     # Neo4j holds a transaction in its heap: large files go in parts (see write_batches).
     max_records = settings.neo4j_tx_records if settings.store == StoreKind.NEO4J else None
+    # Every file can make the vendor links stale: their run is pending from the first write.
+    link_run = SyncRun.start()
+    store.start_run(vendors.SOURCE, vendors.TENANT, link_run)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -308,7 +311,7 @@ def _write_and_report(
             on_file=lambda b: progress.advance(task, len(b.nodes) + len(b.rels) + len(b.patches)),
             max_records=max_records,
         )
-        links, linked = link_vendors(store)
+        links, linked = vendors.link_vendors(store, link_run)
     rows = [(r.file, r.summary) for r in results]
     if as_json:
         report = {
@@ -347,14 +350,20 @@ def _write_and_report(
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
-    """Count nodes per label and relationships per type."""
+    """Count nodes per label and relationships per type, and name the ingest runs that
+    have not completed."""
+    from nhigraph.graph.runs import describe
+
     store = _open()
     try:
         result = store.stats()
+        incomplete = store.incomplete_runs()
     finally:
         store.close()
     if as_json:
-        out.print_json(json.dumps({"nodes": result.nodes, "relationships": result.rels}))
+        runs = [r.to_dict() for r in incomplete]
+        counts = {"nodes": result.nodes, "relationships": result.rels}
+        out.print_json(json.dumps({**counts, "incomplete_runs": runs}))
         return
     table = Table(title="graph", title_justify="left")
     table.add_column("kind")
@@ -367,6 +376,8 @@ def stats(
     table.add_row("total", "nodes", str(result.total_nodes), style="bold")
     table.add_row("total", "relationships", str(result.total_rels), style="bold")
     out.print(table)
+    for run in incomplete:
+        out.print(f"[yellow]incomplete:[/] {escape(describe(run))}")
 
 
 @app.command()
@@ -571,9 +582,18 @@ def _posture(as_of: str | None) -> Any:
     policy = load_policy(settings.policy)
     store = open_store(settings)
     try:
+        _warn_incomplete(store)
         return assess_posture(store, policy, _as_of(as_of))
     finally:
         store.close()
+
+
+def _warn_incomplete(store: Store) -> None:
+    """One warning line on stderr per ingest run that has not completed."""
+    from nhigraph.graph.runs import describe
+
+    for run in store.incomplete_runs():
+        err.print(f"warning: {escape(describe(run))}", soft_wrap=True)
 
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
 
     store: StoreKind = Field(default=StoreKind.EMBEDDED, description="embedded or neo4j")
     db: Path = Field(default=Path("nhigraph.db"), description="the embedded store's SQLite file")
+    db_busy_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds a write waits for another process's write to the embedded file",
+    )
     policy: Path | None = Field(
         default=None, description="a policy YAML overriding the shipped defaults"
     )

@@ -49,7 +49,7 @@ def test_ingesting_the_demo_twice_changes_nothing_the_second_time(tmp_path: Path
         assert summary["nodes_added"] == summary["nodes_updated"] == summary["nodes_removed"] == 0
         assert summary["rels_added"] == summary["rels_updated"] == summary["rels_removed"] == 0
     stats = json.loads(nhigraph("--db", db, "stats", "--json").stdout)
-    assert stats == {"nodes": nodes, "relationships": rels}
+    assert stats == {"nodes": nodes, "relationships": rels, "incomplete_runs": []}
 
 
 def test_a_malformed_inventory_is_one_line_and_leaves_the_store_byte_identical(
@@ -89,7 +89,7 @@ def test_one_bad_file_among_several_writes_none_of_them(tmp_path: Path) -> None:
         f"nhigraph: error: {bad}: line 1 (header) field 'purpose': required column is missing"
     )
     stats = json.loads(nhigraph("--db", str(db), "stats", "--json").stdout)
-    assert stats == {"nodes": {}, "relationships": {}}
+    assert stats == {"nodes": {}, "relationships": {}, "incomplete_runs": []}
 
 
 def test_export_writes_every_node_and_relationship(tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_the_demo_through_the_cli_on_neo4j_matches_the_embedded_store(
         assert summary["rels_added"] + summary["rels_updated"] + summary["rels_removed"] == 0
     nodes, rels = expected_counts()
     stats = json.loads(nhigraph("stats", "--json", env=env).stdout)
-    assert stats == {"nodes": nodes, "relationships": rels}
+    assert stats == {"nodes": nodes, "relationships": rels, "incomplete_runs": []}
     db = str(tmp_path / "demo.db")
     nhigraph("--db", db, "ingest", *DEMO)
     drop = {"first_seen", "last_seen", "sync_run"}

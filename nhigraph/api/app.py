@@ -44,6 +44,8 @@ from nhigraph.api.schema import Context, build_schema
 from nhigraph.errors import NhigraphError, StoreError
 from nhigraph.graph.connect import open_store
 from nhigraph.graph.policy import load_policy
+from nhigraph.graph.runs import IncompleteRuns
+from nhigraph.graph.runs import warnings as run_warnings
 from nhigraph.graph.store import Store
 from nhigraph.ingest.redaction import load_fingerprinter
 from nhigraph.settings import Settings
@@ -168,10 +170,12 @@ def create_app(
     metrics = _Metrics()
     fingerprinter = load_fingerprinter(settings)
     state: dict[str, Store] = {}
+    incomplete: dict[str, IncompleteRuns] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state["store"] = store if store is not None else open_store(settings)
+        incomplete["runs"] = IncompleteRuns(state["store"])
         # The embedded graph is ~1.5 million long-lived objects: leave them out of the
         # garbage collector's full passes, which otherwise stalled every request for ~1 s.
         gc.collect()
@@ -237,10 +241,17 @@ def create_app(
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
+        # Incomplete ingest runs make the answers partial, not the replica unable to
+        # serve (every replica reads the same store): 200, "degraded", and which runs.
         try:
             await asyncio.to_thread(state["store"].labels_of, ["readyz:probe"])
+            runs = await asyncio.to_thread(incomplete["runs"].current)
         except (StoreError, OSError) as exc:
             return JSONResponse({"status": "unavailable", "store": str(exc)}, status_code=503)
+        if runs:
+            return JSONResponse(
+                {"status": "degraded", "incomplete_runs": [r.to_dict() for r in runs]}
+            )
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics")
@@ -315,6 +326,12 @@ def create_app(
         payload: dict[str, Any] = {"data": result.data}
         if errors:
             payload["errors"] = errors
+        try:
+            runs = await asyncio.to_thread(incomplete["runs"].current)
+        except StoreError:
+            runs = []  # the store is down: the errors above already say so
+        if runs:
+            payload["extensions"] = {"warnings": run_warnings(runs)}
         return JSONResponse(payload, headers={"Cache-Control": "no-store"})
 
     if settings.api_ide and STATIC_DIR.is_dir():

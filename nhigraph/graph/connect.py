@@ -21,4 +21,4 @@ def open_store(settings: Settings) -> Store:
         )
     from nhigraph.graph.embedded import EmbeddedStore
 
-    return EmbeddedStore(settings.db)
+    return EmbeddedStore(settings.db, busy_timeout=settings.db_busy_timeout)

@@ -5,27 +5,40 @@ first_seen, last_seen); the networkx graph holds the domain view the engine read
 node attributes are ``label`` plus domain properties, each edge is keyed by its
 relationship type and carries its domain properties. A write goes to SQLite in one
 transaction first and reaches the in-memory graph only after it commits, so a
-failed batch leaves both as they were. One process owns a file at a time.
+failed batch leaves both as they were.
+
+Several threads and several processes may share a file. One lock serialises every
+use of the connection and every change to memory; SQLite's write lock (``BEGIN
+IMMEDIATE``, waited for up to the busy timeout) serialises writers across processes.
+Every write bumps a generation counter in the same transaction; a write that finds
+the counter moved by another process reloads memory first, so what it computes and
+applies starts from what the file holds. Readers catch up with ``refresh()``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sqlite3
 import threading
+import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import networkx as nx
 
 from nhigraph.errors import StoreError
 from nhigraph.graph.blast import CredentialFacts, Grant, StoreFacts, facts_from_props
+from nhigraph.graph.model import format_utc
 from nhigraph.graph.store import (
     Batch,
     GraphStats,
     IntegrationRef,
+    RunRecord,
     Seen,
     StoredNode,
     StoredRel,
@@ -74,7 +87,35 @@ CREATE TABLE IF NOT EXISTS patch (
     sync_tenant TEXT NOT NULL,
     sync_run TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    state TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS run_scope ON run (source, tenant, seq);
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
+# Files written before generations and runs get them on first open: these tell.
+_READY = """
+SELECT (SELECT value FROM meta WHERE key = 'schema'),
+       (SELECT value FROM meta WHERE key = 'generation'),
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'run')
+"""
+_GENERATION = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'"
+_INCOMPLETE_RUNS = """
+SELECT id, source, tenant, started, finished, state FROM run AS pending
+WHERE state = 'pending' AND NOT EXISTS (
+    SELECT 1 FROM run AS later
+    WHERE later.source = pending.source AND later.tenant = pending.tenant
+      AND later.state = 'complete' AND later.seq > pending.seq
+)
+ORDER BY started, id
+"""
+_SQLITE_BUSY = 5
 
 _UPSERT_NODE = """
 INSERT INTO node (
@@ -115,57 +156,176 @@ def _loads(text: str) -> dict[str, Any]:
     return {} if text == _EMPTY else dict(json.loads(text))
 
 
+def _create_private(path: str) -> None:
+    """Create the file readable by its owner only, as SQLite would otherwise make it
+    0644; SQLite gives its journal, -wal and -shm files the database file's mode."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the store ({exc.strerror})") from None
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _reading(
+    method: Callable[Concatenate[EmbeddedStore, _P], _T],
+) -> Callable[Concatenate[EmbeddedStore, _P], _T]:
+    """Run a read method holding the store's lock: no write changes memory or uses the
+    connection meanwhile."""
+
+    @functools.wraps(method)
+    def locked(store: EmbeddedStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with store._lock:
+            return method(store, *args, **kwargs)
+
+    return locked
+
+
+def _one_writer(
+    method: Callable[Concatenate[EmbeddedStore, _P], _T],
+) -> Callable[Concatenate[EmbeddedStore, _P], _T]:
+    """Run a write method holding the store's lock and SQLite's write lock, after
+    catching up with what other processes committed; what it leaves uncommitted
+    (nothing to write, or a failure) is rolled back."""
+
+    @functools.wraps(method)
+    def serialised(store: EmbeddedStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        store._begin_write()
+        try:
+            return method(store, *args, **kwargs)
+        finally:
+            try:
+                if store._db.in_transaction:
+                    store._db.execute("ROLLBACK")
+            finally:
+                store._lock.release()
+
+    return serialised
+
+
 class EmbeddedStore:
     """networkx in memory, SQLite on disk. Use ``":memory:"`` for a throwaway store."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
         self.path = str(path)
+        self.busy_timeout = busy_timeout
+        _create_private(self.path)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.executescript(_SCHEMA)
-            for table, column, statement in _MIGRATIONS:
-                columns = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
-                if column not in columns:
-                    self._db.execute(statement)
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+            )
+            # A large write grows the WAL; keep what stays of it after a checkpoint small.
+            self._db.execute("PRAGMA journal_size_limit = 67108864")
+            schema = self._prepare()
         except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) == _SQLITE_BUSY:
+                raise StoreError(f"{self.path}: busy, try again ({exc})") from None
             raise StoreError(f"{self.path}: not an nhigraph store ({exc})") from None
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
+        if schema != SCHEMA_VERSION:
+            self._db.close()
             raise StoreError(
-                f"{self.path}: store schema {row[0]}, this nhigraph reads {SCHEMA_VERSION}"
+                f"{self.path}: store schema {schema}, this nhigraph reads {SCHEMA_VERSION}"
             )
         self._graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self._store_facts: dict[str, StoreFacts] = {}
-        # Readers in several threads (the API) share the connection one query at a time.
-        self._read_lock = threading.Lock()
-        self._load()
+        self._generation = -1  # the file's generation that memory reflects
+        # Guards the connection (threads share it one statement at a time) and memory.
+        self._lock = threading.RLock()
+        with self._lock:
+            self._load()
+
+    def _prepare(self) -> str:
+        """Create or complete the schema (in WAL mode: readers in other processes never
+        wait for a writer); returns the file's schema version."""
+        db = self._db
+        try:
+            schema, generation, runs = db.execute(_READY).fetchone()
+        except sqlite3.OperationalError:  # no meta table: a new file
+            schema, generation, runs = None, None, 0
+        if schema is not None and generation is not None and runs:
+            return str(schema)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            for table, column, statement in _MIGRATIONS:
+                columns = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            (schema,) = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            db.execute("COMMIT")
+        finally:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+        return str(schema)
 
     # ------------------------------------------------------------------ reading
 
     def _load(self) -> None:
-        self._store_facts = {}
-        graph = nx.MultiDiGraph()
-        for node_id, label, props in self._db.execute("SELECT id, label, props FROM node"):
-            graph.add_node(node_id, label=label, **_loads(props))
-        graph.add_edges_from(
-            (start, end, rel_type, _loads(props))
-            for start, rel_type, end, props in self._db.execute(
-                'SELECT start, type, "end", props FROM rel'
+        """Memory from the file, in one read transaction (the caller holds the lock)."""
+        db = self._db
+        own = not db.in_transaction
+        if own:
+            db.execute("BEGIN")
+        try:
+            (generation,) = db.execute(_GENERATION).fetchone()
+            graph = nx.MultiDiGraph()
+            for node_id, label, props in db.execute("SELECT id, label, props FROM node"):
+                graph.add_node(node_id, label=label, **_loads(props))
+            graph.add_edges_from(
+                (start, end, rel_type, _loads(props))
+                for start, rel_type, end, props in db.execute(
+                    'SELECT start, type, "end", props FROM rel'
+                )
             )
-        )
+        finally:
+            if own and db.in_transaction:
+                db.execute("COMMIT")
+        self._store_facts = {}
         self._graph = graph
+        self._generation = generation
+
+    def generation(self) -> int:
+        """The file's generation: every committed write, from any process, moves it."""
+        with self._lock:
+            (generation,) = self._db.execute(_GENERATION).fetchone()
+        return int(generation)
+
+    def refresh(self) -> bool:
+        """Reload memory if another process wrote since it was loaded; True if it did.
+        O(1) when nothing moved, a full load (O(V+E)) otherwise."""
+        with self._lock:
+            if self.generation() == self._generation:
+                return False
+            self._load()
+            return True
+
+    def incomplete_runs(self) -> list[RunRecord]:
+        """Runs recorded pending with no later complete run of their source and tenant."""
+        with self._lock:
+            rows = self._db.execute(_INCOMPLETE_RUNS).fetchall()
+        return [RunRecord(*row) for row in rows]
 
     @property
     def graph(self) -> nx.MultiDiGraph:
         """A read-only view of the domain graph, for the engine."""
         return self._graph.copy(as_view=True)
 
+    @_reading
     def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
         nodes = self._graph.nodes
         return {i: nodes[i]["label"] for i in ids if i in nodes}
 
+    @_reading
     def get_node(self, node_id: str) -> StoredNode | None:
         row = self._db.execute(
             f"SELECT {_NODE_COLUMNS} FROM node WHERE id = ?", (node_id,)
@@ -178,7 +338,7 @@ class EmbeddedStore:
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            with self._read_lock:
+            with self._lock:
                 rows = self._db.execute(
                     f"SELECT {_NODE_COLUMNS} FROM node WHERE id IN ({marks})", chunk
                 ).fetchall()
@@ -187,12 +347,13 @@ class EmbeddedStore:
         return found
 
     def nodes_of(self, label: str) -> list[StoredNode]:
-        with self._read_lock:
+        with self._lock:
             rows = self._db.execute(
                 f"SELECT {_NODE_COLUMNS} FROM node WHERE label = ? ORDER BY id", (label,)
             ).fetchall()
         return [_stored_node(*row) for row in rows]
 
+    @_reading
     def neighbours(
         self, rel_type: str, direction: str, ids: Iterable[str]
     ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
@@ -208,6 +369,7 @@ class EmbeddedStore:
                 found[node_id] = sorted(joined, key=lambda item: item[0])
         return found
 
+    @_reading
     def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
         declared: dict[str, list[str]] = {}
         for vendor, integration in self._db.execute(
@@ -233,6 +395,7 @@ class EmbeddedStore:
             )
         return sorted(refs, key=lambda r: r.id)
 
+    @_reading
     def vendor_refs(self) -> list[VendorRef]:
         sources = dict(self._db.execute("SELECT id, source FROM node WHERE label = 'Vendor'"))
         return [
@@ -241,19 +404,26 @@ class EmbeddedStore:
             if attrs["label"] == "Vendor"
         ]
 
+    @_reading
     def stats(self) -> GraphStats:
         nodes = Counter(label for _, label in self._graph.nodes(data="label"))
         rels = Counter(key for _, _, key in self._graph.edges(keys=True))
         return GraphStats(nodes=dict(sorted(nodes.items())), rels=dict(sorted(rels.items())))
 
     def export(self) -> Iterator[StoredNode | StoredRel]:
-        for node_id, *rest in self._db.execute(f"SELECT {_NODE_COLUMNS} FROM node ORDER BY id"):
-            yield _stored_node(node_id, *rest)
-        for start, rel_type, end, props, *book in self._db.execute(
-            'SELECT start, type, "end", props, source, sync_tenant, sync_run, origin, '
-            'first_seen, last_seen FROM rel ORDER BY start, type, "end"'
-        ):
-            yield StoredRel(rel_type, start, end, {**_loads(props), **_bookkeeping(*book)})
+        """One snapshot of the file, read through a connection of its own so that a long
+        export holds up neither this store's threads nor (in WAL mode) any writer."""
+        if self.path == ":memory:":
+            with self._lock:
+                items = list(_export(self._db))
+            yield from items
+            return
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
+        try:
+            db.execute("BEGIN")  # both queries read one snapshot
+            yield from _export(db)
+        finally:
+            db.close()
 
     # ------------------------------------------------------------------ engine questions
     # The ReachView of graph.blast over the in-memory graph: plain dict walks, sorted.
@@ -264,6 +434,7 @@ class EmbeddedStore:
     def _in(self, node: str, rel_type: str) -> list[str]:
         return sorted(n for n, keys in self._graph._pred[node].items() if rel_type in keys)
 
+    @_reading
     def resolve_start(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
         nodes = self._graph._node  # plain dict of attribute dicts
         found: dict[str, tuple[str, list[str]]] = {}
@@ -291,6 +462,7 @@ class EmbeddedStore:
             found[node_id] = (label, credentials)
         return found
 
+    @_reading
     def credential_facts(self, ids: Collection[str]) -> dict[str, CredentialFacts]:
         nodes = self._graph._node  # plain dict of attribute dicts
         facts = {}
@@ -305,6 +477,7 @@ class EmbeddedStore:
             )
         return facts
 
+    @_reading
     def grants(self, credentials: Collection[str]) -> list[Grant]:
         nodes = self._graph._node  # plain dict of attribute dicts
         succ = self._graph._succ
@@ -326,9 +499,11 @@ class EmbeddedStore:
                         )
         return sorted(found)
 
+    @_reading
     def tenant_stores(self, tenants: Collection[str]) -> dict[str, list[str]]:
         return {t: self._out(t, "CONTAINS") for t in tenants if t in self._graph}
 
+    @_reading
     def store_facts(self, stores: Collection[str]) -> dict[str, StoreFacts]:
         # Every radius asks about the same few hundred stores, each with many CAN_ACCESS
         # in-edges to skip over: remembered until the next write (see _changed).
@@ -345,9 +520,11 @@ class EmbeddedStore:
                 )
         return {d: cache[d] for d in stores if d in cache}
 
+    @_reading
     def approved_scopes(self, integration: str) -> list[str]:
         return self._out(integration, "APPROVED_FOR") if integration in self._graph else []
 
+    @_reading
     def team_usage(self) -> dict[str, list[str]]:
         usage: dict[str, set[str]] = {}
         for team, label in self._graph.nodes(data="label"):
@@ -360,6 +537,7 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------------ writing
 
+    @_one_writer
     def upsert(self, batch: Batch, run: SyncRun) -> WriteSummary:
         """Write ``batch`` in one SQLite transaction, then into memory. O(batch size)."""
         ids = {n.id for n in batch.nodes} | referenced_ids(batch)
@@ -464,6 +642,7 @@ class EmbeddedStore:
             raise
         return summary
 
+    @_one_writer
     def cleanup(
         self, source: str, tenant: str, run: SyncRun, seen: Seen | None = None
     ) -> WriteSummary:
@@ -537,23 +716,102 @@ class EmbeddedStore:
             patches_removed=len(stale_patches),
         )
 
+    @_one_writer
+    def start_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` of ``source``/``tenant`` as pending, before its first write."""
+        seq = self._generation + 1  # the generation this write commits: orders the runs
+        self._write(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO run VALUES (?, ?, ?, ?, ?, NULL, 'pending')",
+                (run.id, source, tenant, seq, run.at),
+            )
+        )
+
+    @_one_writer
+    def finish_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` complete; it supersedes the earlier runs of its scope, whose
+        records are forgotten."""
+        seq = self._generation + 1
+        finished = format_utc(datetime.now(UTC))
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, 'complete') ON CONFLICT (id) "
+                "DO UPDATE SET finished = excluded.finished, state = excluded.state",
+                (run.id, source, tenant, seq, run.at, finished),
+            )
+            db.execute(
+                "DELETE FROM run WHERE source = ? AND tenant = ? "
+                "AND seq < (SELECT seq FROM run WHERE id = ?)",
+                (source, tenant, run.id),
+            )
+
+        self._write(work)
+
+    @_one_writer
     def clear(self) -> None:
-        """Delete everything (tests, and starting over)."""
+        """Delete everything (tests, and starting over); the generation moves on."""
         self._write(
             lambda db: (
                 db.execute("DELETE FROM rel"),
                 db.execute("DELETE FROM node"),
                 db.execute("DELETE FROM patch"),
+                db.execute("DELETE FROM run"),
             )
         )
         self._graph = nx.MultiDiGraph()
 
+    def _begin_write(self) -> None:
+        """Take the lock and SQLite's write lock, then catch up with other processes.
+
+        SQLite's lock is polled, not waited for under the busy timeout, so that this
+        store's readers are not held up while another process writes.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.002
+        while True:
+            self._lock.acquire()
+            try:
+                self._db.execute("PRAGMA busy_timeout = 0")
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                finally:
+                    self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                break
+            except sqlite3.OperationalError as exc:
+                self._lock.release()
+                busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_BUSY
+                if not busy or time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{self.path}: write failed, nothing was changed ({exc})"
+                    ) from None
+            except BaseException:
+                self._lock.release()
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        try:
+            (generation,) = self._db.execute(_GENERATION).fetchone()
+            if generation != self._generation:
+                self._load()  # inside the transaction: exactly what the write builds on
+        except BaseException as exc:
+            self._db.execute("ROLLBACK")
+            self._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(
+                    f"{self.path}: write failed, nothing was changed ({exc})"
+                ) from None
+            raise
+
     def _write(self, work: Any) -> None:
+        """Run ``work`` in the transaction ``_one_writer`` opened, bump the generation, and
+        commit; on failure roll back, so the file and memory are as they were."""
         self._store_facts = {}  # the graph is about to change
         db = self._db
+        generation = self._generation + 1
         try:
-            db.execute("BEGIN IMMEDIATE")
             work(db)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:
@@ -563,9 +821,11 @@ class EmbeddedStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        self._generation = generation
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def __enter__(self) -> EmbeddedStore:
         return self
@@ -590,6 +850,16 @@ def _add_new_edges(
         attrs = keys[key] = attr_dict()
         attrs.update(props)
     nx._clear_cache(graph)
+
+
+def _export(db: sqlite3.Connection) -> Iterator[StoredNode | StoredRel]:
+    for row in db.execute(f"SELECT {_NODE_COLUMNS} FROM node ORDER BY id"):
+        yield _stored_node(*row)
+    for start, rel_type, end, props, *book in db.execute(
+        'SELECT start, type, "end", props, source, sync_tenant, sync_run, origin, '
+        'first_seen, last_seen FROM rel ORDER BY start, type, "end"'
+    ):
+        yield StoredRel(rel_type, start, end, {**_loads(props), **_bookkeeping(*book)})
 
 
 def _patch_values(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,9 @@ It is the only code that reads ``queries/``; every query is parameterised and
 written with static labels, so each lookup by id is an index seek. A batch is one
 write transaction made of ``UNWIND $rows`` chunks, nodes first, then relationships.
 Timestamps are native Neo4j datetimes in the database and canonical UTC strings
-outside it.
+outside it. Every write transaction ends by moving the generation (one
+``NhigraphMeta`` node); ingest runs are ``NhigraphRun`` nodes. Both labels are
+bookkeeping: no read of the graph (stats, export, nodes by label) ever returns them.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import neo4j
@@ -35,6 +37,7 @@ from nhigraph.graph.store import (
     Batch,
     GraphStats,
     IntegrationRef,
+    RunRecord,
     Seen,
     StoredNode,
     StoredRel,
@@ -71,6 +74,10 @@ def _parse_utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def _generation_of(result: neo4j.Result) -> int:
+    return int(result.single(strict=True)["generation"])
+
+
 def _from_db(props: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in props.items():
@@ -104,11 +111,14 @@ class Neo4jStore:
         self._local = threading.local()  # one reader session per thread (the API's pool)
         self._sessions: list[neo4j.Session] = []
         self._sessions_lock = threading.Lock()
+        self._seen_generation = 0  # the generation this object last caught up with
         try:
             self._driver.verify_connectivity()
             with self._session() as session:
                 for statement in queries.statements("constraints"):
                     session.run(statement).consume()
+                record = session.run(queries.load("generation")).single(strict=True)
+                self._seen_generation = int(record["generation"])
         except AuthError:
             self._driver.close()
             raise StoreError(f"Neo4j at {uri}: authentication failed for user {user!r}") from None
@@ -120,6 +130,26 @@ class Neo4jStore:
         return self._driver.session(database=self.database)
 
     # ------------------------------------------------------------------ reading
+
+    def generation(self) -> int:
+        """The store's generation: every committed write, from any process, moves it."""
+        return int(self._rows("generation")[0]["generation"])
+
+    def refresh(self) -> bool:
+        """True when a write this object did not make committed since it last caught up.
+        Reads are live, so there is nothing to reload."""
+        current = self.generation()
+        with self._sessions_lock:
+            moved = current != self._seen_generation
+            self._seen_generation = current
+        return moved
+
+    def incomplete_runs(self) -> list[RunRecord]:
+        """Runs recorded pending with no later complete run of their source and tenant."""
+        return [
+            RunRecord(r["id"], r["source"], r["tenant"], r["started"], r["finished"], r["state"])
+            for r in self._rows("runs_incomplete")
+        ]
 
     def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(ids))
@@ -396,21 +426,52 @@ class Neo4jStore:
 
         return self._write(work)
 
+    def start_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` of ``source``/``tenant`` as pending, before its first write."""
+        params = {"id": run.id, "source": source, "tenant": tenant, "started": run.at}
+        self._commit(lambda tx: _generation_of(tx.run(queries.load("run_start"), params)))
+
+    def finish_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` complete; it supersedes the earlier runs of its scope, whose
+        records are forgotten."""
+        params = {
+            "id": run.id,
+            "source": source,
+            "tenant": tenant,
+            "started": run.at,
+            "finished": format_utc(datetime.now(UTC)),
+        }
+        self._commit(lambda tx: _generation_of(tx.run(queries.load("run_finish"), params)))
+
     def clear(self) -> None:
-        """Delete everything (tests, and starting over)."""
+        """Delete everything (tests, and starting over); the generation moves on."""
         with self._session() as session:
             session.run(queries.load("clear")).consume()
+        self._write(lambda tx: WriteSummary())
 
-    def _write(self, work: Any) -> WriteSummary:
-        """Run ``work`` in one explicit transaction: committed whole, or rolled back."""
+    def _write(self, work: Callable[[neo4j.Transaction], WriteSummary]) -> WriteSummary:
+        """Run ``work`` in one transaction that ends by moving the generation (last, so
+        that its lock is held only until the commit): committed whole, or rolled back."""
+        result = WriteSummary()
+
+        def then_bump(tx: neo4j.Transaction) -> int:
+            nonlocal result
+            result = work(tx)
+            return _generation_of(tx.run(queries.load("generation_bump")))
+
+        self._commit(then_bump)
+        return result
+
+    def _commit(self, work: Callable[[neo4j.Transaction], int]) -> None:
+        """Run ``work``, which moves the generation and returns it, in one explicit
+        transaction: committed whole, or rolled back."""
         try:
             with (
                 self._session() as session,
                 session.begin_transaction(timeout=self.tx_timeout) as tx,
             ):
-                result: WriteSummary = work(tx)
+                generation = work(tx)
                 tx.commit()
-                return result
         except ServiceUnavailable as exc:
             raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
         except Neo4jError as exc:
@@ -418,6 +479,9 @@ class Neo4jStore:
                 f"Neo4j at {self.uri} refused the write, nothing was changed: "
                 f"{exc.code}: {exc.message}"
             ) from None
+        with self._sessions_lock:
+            if generation == self._seen_generation + 1:  # nobody else wrote meanwhile
+                self._seen_generation = generation
 
     def close(self) -> None:
         with self._sessions_lock:

@@ -3,8 +3,11 @@
 Stores take plain rows that ingest has already validated against ``graph.model``;
 a store re-checks only what it alone can see (references to nodes it holds,
 labels at both ends of a relationship). A batch is written in one transaction:
-a failed batch leaves the store as it was. Nothing here knows about sources or
-file formats, and no store ever receives a secret value.
+a failed batch leaves the store as it was. Every committed write moves the store's
+generation, so a reader in any process can tell that the graph changed; every
+ingest run is recorded pending before its first write and complete after its
+cleanup, so a reader can tell that a run was interrupted. Nothing here knows about
+sources or file formats, and no store ever receives a secret value.
 """
 
 from __future__ import annotations
@@ -163,6 +166,29 @@ class VendorRef:
 
 
 @dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One ingest run of a (source, tenant) scope as the store records it: ``pending``
+    from before its first write until its cleanup committed, then ``complete``."""
+
+    id: str
+    source: str
+    tenant: str
+    started: str  # the run's timestamp (SyncRun.at)
+    finished: str | None
+    state: str
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "tenant": self.tenant,
+            "started": self.started,
+            "finished": self.finished,
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class GraphStats:
     nodes: dict[str, int]
     rels: dict[str, int]
@@ -189,6 +215,33 @@ class Store(ReachView, Protocol):
     ) -> WriteSummary:
         """Remove what ``source`` reported for ``tenant`` before, but not in, ``run``;
         with ``seen``, only records every page chain of which the run read whole."""
+        ...
+
+    def start_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` of the scope pending, in a transaction of its own, before its
+        first write."""
+        ...
+
+    def finish_run(self, source: str, tenant: str, run: SyncRun) -> None:
+        """Record ``run`` complete (after its cleanup); it supersedes the scope's earlier
+        runs, pending or not."""
+        ...
+
+    def incomplete_runs(self) -> list[RunRecord]:
+        """Runs recorded pending whose scope has no later complete run: interrupted, or
+        still writing. Their records may be half written until the scope is ingested
+        again. Ordered by start."""
+        ...
+
+    def generation(self) -> int:
+        """A number every committed write moves (from any process or thread); one cheap
+        read. Cache what is derived from the graph against it."""
+        ...
+
+    def refresh(self) -> bool:
+        """Catch up with writes made through other store objects (other processes) since
+        this one last did; True when there were any. The embedded store reloads its
+        in-memory graph; Neo4j reads live, so it only reports the move."""
         ...
 
     def labels_of(self, ids: Iterable[str]) -> dict[str, str]:

@@ -164,15 +164,19 @@ def write_batches(
 
     A batch larger than ``max_records`` is written as several transactions; cleanup
     runs only once they all committed, so a failure part-way deletes nothing and the
-    next run completes the write.
+    next run completes the write. The store records each run pending before its first
+    write and complete after its cleanup: until then readers are told that the scope
+    may be half written (``Store.incomplete_runs``).
     """
     results = []
     for file, batch in batches:
         run = SyncRun.start()
+        store.start_run(batch.source, batch.tenant, run)
         summary = WriteSummary()
         for part in split_batch(batch, max_records):
             summary = summary + store.upsert(part, run)
         summary = summary + store.cleanup(batch.source, batch.tenant, run, batch.seen)
+        store.finish_run(batch.source, batch.tenant, run)
         results.append(FileResult(file, summary))
         if on_file is not None:
             on_file(batch)

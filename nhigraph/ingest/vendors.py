@@ -140,9 +140,17 @@ def plan_links(integrations: Sequence[IntegrationRef], vendors: Sequence[VendorR
     return VendorLinks(batch, linked=len(rels), created=len(nodes))
 
 
-def link_vendors(store: Store) -> tuple[VendorLinks, WriteSummary]:
-    """Plan the links on ``store``'s current graph, write them, and clean up stale ones."""
+def link_vendors(store: Store, run: SyncRun | None = None) -> tuple[VendorLinks, WriteSummary]:
+    """Plan the links on ``store``'s current graph, write them, and clean up stale ones.
+
+    ``run``: the linker's run, already recorded pending (an ingest command starts it
+    before its first file, since every file can make the links stale); otherwise it is
+    recorded here.
+    """
     plan = plan_links(store.integration_refs(SOURCE), store.vendor_refs())
-    run = SyncRun.start()
+    if run is None:
+        run = SyncRun.start()
+        store.start_run(SOURCE, TENANT, run)
     summary = store.upsert(plan.batch, run) + store.cleanup(SOURCE, TENANT, run)
+    store.finish_run(SOURCE, TENANT, run)
     return plan, summary

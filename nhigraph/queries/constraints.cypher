@@ -1,4 +1,5 @@
-// Schema: one uniqueness constraint on id per label, one statement per line; run on connect.
+// Schema: one uniqueness constraint on id per label (the bookkeeping labels: on their key), and
+// the run records' scope index; one statement per line; run on connect.
 CREATE CONSTRAINT team_id IF NOT EXISTS FOR (n:Team) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT vendor_id IF NOT EXISTS FOR (n:Vendor) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT integration_id IF NOT EXISTS FOR (n:Integration) REQUIRE n.id IS UNIQUE;
@@ -8,3 +9,6 @@ CREATE CONSTRAINT scope_id IF NOT EXISTS FOR (n:Scope) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT tenant_id IF NOT EXISTS FOR (n:Tenant) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT data_store_id IF NOT EXISTS FOR (n:DataStore) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT review_id IF NOT EXISTS FOR (n:Review) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT nhigraph_meta_key IF NOT EXISTS FOR (n:NhigraphMeta) REQUIRE n.key IS UNIQUE;
+CREATE CONSTRAINT nhigraph_run_id IF NOT EXISTS FOR (n:NhigraphRun) REQUIRE n.id IS UNIQUE;
+CREATE INDEX nhigraph_run_scope IF NOT EXISTS FOR (n:NhigraphRun) ON (n.source, n.tenant);

@@ -1,4 +1,6 @@
-// Returns every node's label and properties, ordered by id.
+// Returns every node's label and properties, ordered by id; bookkeeping nodes (the
+// generation, run records) are not part of the graph and are left out.
 MATCH (n)
+WHERE NOT n:NhigraphMeta AND NOT n:NhigraphRun
 RETURN labels(n)[0] AS label, properties(n) AS props
 ORDER BY n.id
