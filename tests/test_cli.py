@@ -224,12 +224,28 @@ def test_blast_radius_of_the_offboarded_vendor_and_the_shared_connector(tmp_path
     assert [
         (e["store"], e["effective_access"], e["approved_access"]) for e in syncbridge["excess"]
     ] == [
+        # Reached only through credentials lying in stores: never approved.
+        ("aws:northwind-prod:s3:nw-cloudtrail", "admin", None),
+        ("aws:northwind-prod:s3:nw-data-lake", "admin", None),
+        ("aws:northwind-prod:s3:nw-finance-exports", "admin", None),
+        ("aws:northwind-prod:s3:nw-web-assets", "admin", None),
+        ("aws:northwind-prod:secretsmanager", "admin", None),
+        ("github:northwind:actions-secrets", "admin", None),
+        ("github:northwind:packages", "admin", None),
+        ("github:northwind:repo:data-pipelines", "admin", None),
+        ("github:northwind:repo:docs-site", "admin", None),
+        ("github:northwind:repo:platform-infra", "admin", None),
+        ("github:northwind:repo:web-app", "admin", None),
+        # Reached directly, with more than was approved, or never approved.
         ("salesforce:northwind:object:Account", "admin", "write"),
         ("salesforce:northwind:object:Case", "admin", "write"),
         ("salesforce:northwind:object:Contact", "admin", "write"),
         ("salesforce:northwind:object:Opportunity", "admin", "write"),
         ("slack:northwind:files", "read", None),
         ("slack:northwind:messages:private", "read", None),
+        ("snowflake:northwind:db:ANALYTICS", "write", None),
+        ("snowflake:northwind:db:FINANCE", "write", None),
+        ("snowflake:northwind:db:RAW", "read", None),
     ]
     depth = {s["id"]: s["depth"] for s in syncbridge["effective"]["stores"]}
     assert depth["salesforce:northwind:object:Case"] == 0

@@ -43,14 +43,14 @@ def test_findings_risk_and_the_review_queue(env: dict[str, str]) -> None:
     found = run_json(env, "findings", *AT)
     assert isinstance(found, dict)
     rules = Counter(f["rule"] for f in found["findings"])  # type: ignore[attr-defined, index]
-    assert sum(rules.values()) == 122
-    assert rules["NHI-VEN-001"] == 2 and rules["NHI-OWN-001"] == 2 and rules["NHI-APPR-001"] == 8
+    assert sum(rules.values()) == 129
+    assert rules["NHI-VEN-001"] == 2 and rules["NHI-OWN-001"] == 2 and rules["NHI-APPR-001"] == 15
     risk = run_json(env, "risk", *AT, "--top", "3")
     assert isinstance(risk, dict)
     assert [(r["integration"], r["risk"], r["tier"]) for r in risk["risks"]] == [  # type: ignore[attr-defined, index]
         ("salesforce:northwind:connected-app:syncbridge", 437.0, "critical"),
         ("salesforce:northwind:connected-app:data-loader-legacy", 431.0, "critical"),
-        ("github:northwind:pat:terraform-github", 324.0, "critical"),
+        ("github:northwind:pat:terraform-github", 344.0, "critical"),
     ]
     queue = run_json(env, "reviews", *AT, "--top", "3")
     assert isinstance(queue, dict)
@@ -109,8 +109,8 @@ def test_the_report_is_written_in_three_forms(env: dict[str, str], tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "report.json"]
     data = json.loads((out / "report.json").read_text())
-    assert data["summary"]["findings"] == 122 and len(data["findings"]) == 122
+    assert data["summary"]["findings"] == 129 and len(data["findings"]) == 129
     assert data["radius"]["score"] == 61.0
-    assert (out / "findings.csv").read_text().count("\n") == 123  # header and one line each
+    assert (out / "findings.csv").read_text().count("\n") == 130  # header and one line each
     html = (out / "report.html").read_text()
     assert '<table id="findings">' in html and '<svg id="blast-radius"' in html

@@ -492,7 +492,9 @@ def effective_vs_approved(
     max_chain: int = 3,
     teams: Sequence[str] = (),
 ) -> EffectiveVsApproved:
-    """The radius of all the integration's live credentials, and of only its approved scopes."""
+    """The radius of all the integration's live credentials, and its approved radius: what
+    they reach directly (depth 0) through the scopes it is APPROVED_FOR. Nobody approves
+    what a credential kept in a store gives, so every chained store is excess."""
     found = view.resolve_start([integration])
     if integration not in found:
         raise UnknownStartError(f"unknown start ids: {integration}")
@@ -501,7 +503,7 @@ def effective_vs_approved(
         raise UnknownStartError(f"{integration} is a {label}, not an Integration")
     effective = blast_radius(view, credentials, as_of, policy, max_chain)
     approved = blast_radius(
-        view, credentials, as_of, policy, max_chain, start_scopes=view.approved_scopes(integration)
+        view, credentials, as_of, policy, 0, start_scopes=view.approved_scopes(integration)
     )
     allowed = {s.id: s.access for s in approved.stores}
     excess = tuple(

@@ -29,17 +29,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nhigraph.errors import ConfigError
 from nhigraph.graph.blast import (
-    BlastRadius,
     CredentialFacts,
+    Excess,
     ReachView,
     blast_radius,
-    effective_vs_approved,
     facts_from_props,
     is_live,
 )
 from nhigraph.graph.estate import Estate, Props
-from nhigraph.graph.model import Label, RelType, format_utc
+from nhigraph.graph.model import ACCESS_RANK, Label, RelType, format_utc
 from nhigraph.graph.policy import Policy
+from nhigraph.posture.reach import Reach, Summary
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -134,14 +134,20 @@ class Scan:
     """The estate at ``as_of`` with the facts several rules share, computed once."""
 
     def __init__(
-        self, estate: Estate, view: ReachView, policy: Policy, as_of: str, max_chain: int
+        self,
+        estate: Estate,
+        view: ReachView,
+        policy: Policy,
+        as_of: str,
+        max_chain: int,
+        reach: Reach | None = None,
     ) -> None:
         self.estate = estate
         self.view = view
         self.policy = policy
         self.as_of = as_of
         self.max_chain = max_chain
-        self._effective: dict[str, BlastRadius] = {}
+        self.reach = reach or Reach(view, as_of, policy.blast, max_chain)
 
     @cached_property
     def integrations(self) -> dict[str, Props]:
@@ -197,14 +203,9 @@ class Scan:
     def days_before(self, days: int) -> str:
         return shift(self.as_of, -days)
 
-    def effective(self, integration: str) -> BlastRadius:
-        """The blast radius of all the integration's credentials at ``as_of``."""
-        if integration not in self._effective:
-            credentials = self.estate.targets(integration, RelType.HAS_CREDENTIAL)
-            self._effective[integration] = blast_radius(
-                self.view, credentials, self.as_of, self.policy.blast, self.max_chain
-            )
-        return self._effective[integration]
+    def effective(self, integration: str) -> Summary:
+        """What all the integration's credentials reach at ``as_of`` (no paths)."""
+        return self.reach.summary(self.estate.targets(integration, RelType.HAS_CREDENTIAL))
 
 
 def shift(timestamp: str, days: int) -> str:
@@ -462,23 +463,34 @@ def unclassified_scope(scan: Scan) -> Iterator[Hit]:
 @rule("NHI-APPR-001")
 def scope_creep(scan: Scan) -> Iterator[Hit]:
     """Every integration with at least one APPROVED_FOR whose effective blast radius
-    (``blast.effective_vs_approved``) reaches a store the approved radius does not, or
-    with more access."""
+    reaches a store its approved radius does not, or with more access
+    (``blast.effective_vs_approved``: the approved radius is the direct reach through the
+    approved scopes, so every store reached only by chaining is excess)."""
     for integration in scan.integrations:
         approved = scan.estate.targets(integration, RelType.APPROVED_FOR)
         if not approved:
             continue
-        radii = effective_vs_approved(
-            scan.view, integration, scan.as_of, scan.policy.blast, scan.max_chain
-        )
-        if not radii.excess:
+        credentials = scan.estate.targets(integration, RelType.HAS_CREDENTIAL)
+        effective = scan.reach.summary(credentials)
+        allowed = scan.reach.approved(credentials, approved)
+        excess = [
+            (store, access, allowed.get(store))
+            for store, (access, _) in effective.stores.items()
+            if store not in allowed or ACCESS_RANK[access] > ACCESS_RANK[allowed[store]]
+        ]
+        if not excess:
             continue
-        paths = {s.id: s.path for s in radii.effective.stores}
-        granted = {s for c in radii.effective.live_start for s, _ in scan.granted(c)}
+        # The witness paths, for the few integrations that creep: one engine run each.
+        radius = blast_radius(scan.view, credentials, scan.as_of, scan.policy.blast, scan.max_chain)
+        paths = {s.id: s.path for s in radius.stores}
+        granted = {s for c in radius.live_start for s, _ in scan.granted(c)}
         evidence = {
             "integration": integration,
             "unapproved_scopes": sorted(granted - set(approved)),
-            "excess": [e.to_dict() | {"path": paths[e.store].to_dict()} for e in radii.excess],
+            "excess": [
+                Excess(store, access, was).to_dict() | {"path": paths[store].to_dict()}
+                for store, access, was in excess
+            ],
         }
         yield Hit(integration, integration, evidence)
 
@@ -501,10 +513,11 @@ def shared_sensitive(scan: Scan) -> Iterator[Hit]:
     for integration, teams in sorted(scan.view.team_usage().items()):
         if len(teams) < 2 or integration not in scan.integrations:
             continue
+        effective = scan.effective(integration)
         reached = [
-            {"id": s.id, "classification": s.classification, "access": s.access}
-            for s in scan.effective(integration).stores
-            if s.classification in SENSITIVE_CLASSIFICATIONS
+            {"id": store, "classification": effective.classes[store], "access": access}
+            for store, (access, _) in effective.stores.items()
+            if effective.classes[store] in SENSITIVE_CLASSIFICATIONS
         ]
         if reached:
             evidence = {"integration": integration, "teams": teams, "sensitive_stores": reached}
@@ -629,20 +642,26 @@ def review_overdue(scan: Scan) -> Iterator[Hit]:
 
 
 def find(
-    estate: Estate, view: ReachView, policy: Policy, as_of: str, max_chain: int = 3
+    estate: Estate,
+    view: ReachView,
+    policy: Policy,
+    as_of: str,
+    max_chain: int = 3,
+    reach: Reach | None = None,
 ) -> list[Finding]:
     """Every finding of every catalogued rule at ``as_of``, sorted by severity (critical
     first), rule id, subject, integration and evidence.
 
     ``view`` is the store the estate was read from; the blast-radius rules (NHI-APPR-001,
-    NHI-SHARE-001) ask it through the engine, with ``max_chain`` chaining hops.
+    NHI-SHARE-001) ask it through ``reach`` (memoised per credential, shared with the
+    caller when given), with ``max_chain`` chaining hops.
 
     Cost: the estate rules are linear in the snapshot, O(V + E) with the credentials'
-    liveness computed once; the blast-radius rules add two engine runs per integration
-    with an approval record and one per shared connector, each O(V + E) of the reachable
-    subgraph (see ``graph.blast``).
+    liveness computed once; the blast-radius rules add one merge of memoised credential
+    reaches per integration (``posture.reach``) and one engine run per integration whose
+    effective radius exceeds its approval (for the witness paths of its evidence).
     """
-    scan = Scan(estate, view, policy, as_of, max_chain)
+    scan = Scan(estate, view, policy, as_of, max_chain, reach)
     rules = catalogue()
     findings = [
         _finding(rules[rule_id], hit) for rule_id, check in RULES.items() for hit in check(scan)

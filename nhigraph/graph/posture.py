@@ -3,8 +3,8 @@
 One function so the CLI and the API answer the same way: a snapshot of the store
 (``graph.estate``), every finding (``graph.findings``), each integration's risk from
 its blast score and findings (``graph.risk``), and the review queue
-(``graph.reviews``). Cost: a snapshot, the rules, and one blast radius per
-integration (plus the rules' own radii).
+(``graph.reviews``). Cost: a snapshot, the rules, and each credential's reach once
+(``posture.reach``), shared by the rules and the risk.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from nhigraph.graph.policy import Policy
 from nhigraph.graph.reviews import QueueEntry, review_queue
 from nhigraph.graph.risk import RiskAssessment, assess
 from nhigraph.graph.store import Store
+from nhigraph.posture.reach import Reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,8 @@ def assess_posture(
 ) -> Posture:
     """The posture at ``as_of``; ``estate`` is a snapshot of ``store`` already taken."""
     estate = read_estate(store) if estate is None else estate
-    found = rules.find(estate, store, policy, as_of, max_chain)
-    risks = assess(estate, store, policy, as_of, found, max_chain)
+    reach = Reach(store, as_of, policy.blast, max_chain)
+    found = rules.find(estate, store, policy, as_of, max_chain, reach)
+    risks = assess(estate, store, policy, as_of, found, max_chain, reach)
     queue = review_queue(estate, risks, policy, as_of)
     return Posture(as_of, estate, tuple(found), tuple(risks), tuple(queue))

@@ -3,7 +3,8 @@
 ``risk = blast score x blast_weight + the severity points of its findings`` (policy),
 with the tier from the policy's thresholds. Every assessment lists each factor's
 contribution, so a reviewer sees why an integration is where it is. Pure over an
-``Estate`` and a ``ReachView``; cost: one blast radius per integration.
+``Estate`` and a ``ReachView``; cost: one merge of memoised credential reaches per
+integration (``posture.reach``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any, Protocol
 
 from nhigraph.graph import blast
 from nhigraph.graph.estate import Estate
-from nhigraph.graph.model import Label
+from nhigraph.graph.model import Label, RelType
 from nhigraph.graph.policy import Policy
+from nhigraph.posture.reach import Reach
 
 
 class FindingLike(Protocol):
@@ -68,8 +70,11 @@ def assess(
     as_of: str,
     findings: Iterable[FindingLike],
     max_chain: int = 3,
+    reach: Reach | None = None,
 ) -> list[RiskAssessment]:
-    """Every integration's risk, highest first (then by id)."""
+    """Every integration's risk, highest first (then by id). ``reach`` answers the blast
+    radii (one memoised per-credential reach shared with the findings, when given)."""
+    reach = reach or Reach(view, as_of, policy.blast, max_chain)
     by_integration: dict[str, list[FindingLike]] = {}
     for finding in findings:
         if finding.integration is not None:
@@ -77,8 +82,7 @@ def assess(
     points = policy.risk.severity_points
     out = []
     for integration, props in sorted(estate.of(Label.INTEGRATION).items()):
-        credentials = blast.resolve_start(view, [integration])
-        radius = blast.blast_radius(view, credentials, as_of, policy.blast, max_chain)
+        radius = reach.summary(estate.targets(integration, RelType.HAS_CREDENTIAL))
         factors = [
             Factor(
                 "blast radius",

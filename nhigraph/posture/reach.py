@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from nhigraph.graph.blast import CredentialFacts, ReachView, StoreFacts, is_live
+from nhigraph.graph.blast import CredentialFacts, Grant, ReachView, StoreFacts, is_live
 from nhigraph.graph.model import ACCESS_RANK, Label
 from nhigraph.graph.policy import BlastPolicy
 
@@ -40,6 +40,7 @@ class Summary:
     stores: dict[str, tuple[str, int]]  # store -> (effective access, depth)
     tenants: dict[str, str]  # tenant -> highest access touched
     score: float
+    classes: dict[str, str]  # store -> classification
 
     @property
     def chained(self) -> bool:
@@ -70,6 +71,8 @@ class Reach:
         self.check = check or (lambda: None)
         self._facts: dict[str, CredentialFacts | None] = {}
         self._direct: dict[str, tuple[StoreReach, dict[str, int]]] = {}
+        self._grants: dict[str, list[Grant]] = {}
+        self._contained: dict[str, list[str]] = {}
         self._stores: dict[str, StoreFacts | None] = {}
         self._memo: dict[tuple[str, int], StoreReach] = {}
 
@@ -119,8 +122,12 @@ class Reach:
             {g.target for g in grants if g.target_label == Label.TENANT and g.access == "admin"}
         )
         contained = self.view.tenant_stores(admin) if admin else {}
+        self._contained.update(contained)
         direct: dict[str, tuple[StoreReach, dict[str, int]]] = {c: ({}, {}) for c in credentials}
+        for c in credentials:
+            self._grants[c] = []
         for g in grants:
+            self._grants[g.credential].append(g)
             stores, tenants = direct[g.credential]
             rank = ACCESS_RANK[g.access]
             if g.target_label == Label.DATA_STORE:
@@ -188,7 +195,28 @@ class Reach:
             for tenant in store_facts.tenants:
                 tenant_rank[tenant] = max(rank, tenant_rank.get(tenant, 0))
         tenants = {t: ACCESS_BY_RANK[r] for t, r in sorted(tenant_rank.items())}
-        return Summary(out, tenants, round(score, 6))
+        classes = {s: f.classification for s in out if (f := facts.get(s)) is not None}
+        return Summary(out, tenants, round(score, 6), classes)
+
+    def approved(self, credentials: Iterable[str], scopes: Collection[str]) -> dict[str, str]:
+        """The approved radius: stores the live ``credentials`` reach directly (depth 0)
+        through ``scopes`` only, with the highest such access. Nobody approves what a
+        credential kept in a store gives, so chained reach is never approved."""
+        live = self.live(sorted(set(credentials)))
+        self.prepare(live)
+        allowed = set(scopes)
+        reach: StoreReach = {}
+        for credential in live:
+            for g in self._grants.get(credential, ()):
+                if g.scope not in allowed:
+                    continue
+                rank = ACCESS_RANK[g.access]
+                if g.target_label == Label.DATA_STORE:
+                    _raise(reach, g.target, rank, 0)
+                elif g.access == "admin":
+                    for store in self._contained.get(g.target, ()):
+                        _raise(reach, store, rank, 0)
+        return {store: ACCESS_BY_RANK[rank] for store, (rank, _) in sorted(reach.items())}
 
     def _walked(self, live: list[str]) -> set[str]:
         """The credentials a walk from ``live`` follows: starts, and those kept in stores
