@@ -15,6 +15,7 @@ from typing import Any
 
 from nhigraph.graph import findings as rules
 from nhigraph.graph.estate import Estate, read_estate
+from nhigraph.graph.model import Label
 from nhigraph.graph.policy import Policy
 from nhigraph.graph.reviews import QueueEntry, review_queue
 from nhigraph.graph.risk import RiskAssessment, assess
@@ -48,6 +49,7 @@ def assess_posture(
     """The posture at ``as_of``; ``estate`` is a snapshot of ``store`` already taken."""
     estate = read_estate(store) if estate is None else estate
     reach = Reach(store, as_of, policy.blast, max_chain)
+    reach.prepare(list(estate.of(Label.CREDENTIAL)))  # in batches, before any rule asks
     found = rules.find(estate, store, policy, as_of, max_chain, reach)
     risks = assess(estate, store, policy, as_of, found, max_chain, reach)
     queue = review_queue(estate, risks, policy, as_of)

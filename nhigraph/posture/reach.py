@@ -75,6 +75,7 @@ class Reach:
         self._contained: dict[str, list[str]] = {}
         self._stores: dict[str, StoreFacts | None] = {}
         self._memo: dict[tuple[str, int], StoreReach] = {}
+        self._summaries: dict[tuple[str, ...], Summary] = {}
 
     # ------------------------------------------------------------ what the store answers
 
@@ -168,8 +169,16 @@ class Reach:
         return self._direct.get(credential, ({}, {}))[1]
 
     def summary(self, credentials: Iterable[str]) -> Summary:
-        """The reach of ``credentials`` together (only the live ones count)."""
-        live = self.live(sorted(set(credentials)))
+        """The reach of ``credentials`` together (only the live ones count); remembered,
+        since the rules and the risk ask about the same integrations."""
+        key = tuple(sorted(set(credentials)))
+        found = self._summaries.get(key)
+        if found is None:
+            found = self._summaries[key] = self._summary(key)
+        return found
+
+    def _summary(self, credentials: Sequence[str]) -> Summary:
+        live = self.live(credentials)
         self.prepare(live)
         stores: StoreReach = {}
         tenant_rank: dict[str, int] = {}
