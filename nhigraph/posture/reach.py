@@ -70,12 +70,14 @@ class Reach:
         self.max_chain = max_chain
         self.check = check or (lambda: None)
         self._facts: dict[str, CredentialFacts | None] = {}
+        self._live: dict[str, bool] = {}
         self._direct: dict[str, tuple[StoreReach, dict[str, int]]] = {}
         self._grants: dict[str, list[Grant]] = {}
         self._contained: dict[str, list[str]] = {}
         self._stores: dict[str, StoreFacts | None] = {}
-        self._memo: dict[tuple[str, int], StoreReach] = {}
+        self._memo: dict[tuple[str, int], tuple[StoreReach, dict[str, int]]] = {}
         self._summaries: dict[tuple[str, ...], Summary] = {}
+        self._next: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------ what the store answers
 
@@ -90,9 +92,16 @@ class Reach:
         return self._facts
 
     def live(self, credentials: Iterable[str]) -> list[str]:
+        """Those of ``credentials`` live at ``as_of`` (judged once each)."""
         wanted = list(credentials)
-        facts = self.facts(wanted)
-        return [c for c in wanted if (f := facts.get(c)) is not None and is_live(f, self.as_of)]
+        judged = self._live
+        if any(c not in judged for c in wanted):
+            facts = self.facts(wanted)
+            for c in wanted:
+                if c not in judged:
+                    f = facts.get(c)
+                    judged[c] = f is not None and is_live(f, self.as_of)
+        return [c for c in wanted if judged[c]]
 
     def store_facts(self, stores: Iterable[str]) -> dict[str, StoreFacts | None]:
         missing = [s for s in dict.fromkeys(stores) if s not in self._stores]
@@ -145,28 +154,43 @@ class Reach:
 
     def of(self, credential: str, hops: int) -> StoreReach:
         """The stores a live ``credential`` reaches with ``hops`` chaining hops left."""
+        return self._of(credential, hops)[0]
+
+    def _of(self, credential: str, hops: int) -> tuple[StoreReach, dict[str, int]]:
+        """(stores with access rank and depth, tenants touched with their rank) of a live
+        ``credential`` with ``hops`` hops left: its direct reach, then that of every live
+        credential kept in a store it reaches, one hop deeper."""
         key = (credential, hops)
         found = self._memo.get(key)
         if found is not None:
             return found
         if credential not in self._direct:
             self.prepare([credential])
-        direct, _ = self._direct.get(credential, ({}, {}))
+        direct = self._direct.get(credential, _NOTHING)
         if hops == 0:
             self._memo[key] = direct
             return direct
         self.check()
-        merged = dict(direct)
-        facts = self.store_facts(direct)
-        kept = sorted({k for s in direct if (f := facts.get(s)) is not None for k in f.stored})
-        for other in self.live(kept):
-            for store, (rank, depth) in self.of(other, hops - 1).items():
-                _raise(merged, store, rank, depth + 1)
-        self._memo[key] = merged
-        return merged
+        stores, tenants = dict(direct[0]), dict(direct[1])
+        for other in self._kept(credential):
+            other_stores, other_tenants = self._of(other, hops - 1)
+            for store, (rank, depth) in other_stores.items():
+                _raise(stores, store, rank, depth + 1)
+            for tenant, rank in other_tenants.items():
+                if rank > tenants.get(tenant, 0):
+                    tenants[tenant] = rank
+        found = self._memo[key] = (stores, tenants)
+        return found
 
-    def tenants_of(self, credential: str) -> dict[str, int]:
-        return self._direct.get(credential, ({}, {}))[1]
+    def _kept(self, credential: str) -> list[str]:
+        """The live credentials kept in the stores ``credential`` reaches directly."""
+        found = self._next.get(credential)
+        if found is None:
+            direct = self._direct.get(credential, _NOTHING)[0]
+            facts = self.store_facts(direct)
+            kept = sorted({k for s in direct if (f := facts.get(s)) is not None for k in f.stored})
+            found = self._next[credential] = self.live(kept)
+        return found
 
     def summary(self, credentials: Iterable[str]) -> Summary:
         """The reach of ``credentials`` together (only the live ones count); remembered,
@@ -183,28 +207,30 @@ class Reach:
         stores: StoreReach = {}
         tenant_rank: dict[str, int] = {}
         for credential in live:
-            for store, (rank, depth) in self.of(credential, self.max_chain).items():
+            reach, touched = self._of(credential, self.max_chain)
+            for store, (rank, depth) in reach.items():
                 _raise(stores, store, rank, depth)
-        # Tenants touched directly by a credential walked (start or followed), and the
-        # tenants of every reached store, at the store's access.
-        for credential in self._walked(live):
-            for tenant, rank in self.tenants_of(credential).items():
-                tenant_rank[tenant] = max(rank, tenant_rank.get(tenant, 0))
+            for tenant, rank in touched.items():
+                if rank > tenant_rank.get(tenant, 0):
+                    tenant_rank[tenant] = rank
+        # Every reached store's tenants are touched too, at the store's access.
         facts = self.store_facts(stores)
         out: dict[str, tuple[str, int]] = {}
+        classes: dict[str, str] = {}
         score = 0.0
         for store in sorted(stores):
-            rank, depth = stores[store]
             store_facts = facts.get(store)
             if store_facts is None:
                 continue
+            rank, depth = stores[store]
             access = ACCESS_BY_RANK[rank]
             out[store] = (access, depth)
+            classes[store] = store_facts.classification
             score += self.policy.store_weight(store_facts.classification, access)
             for tenant in store_facts.tenants:
-                tenant_rank[tenant] = max(rank, tenant_rank.get(tenant, 0))
+                if rank > tenant_rank.get(tenant, 0):
+                    tenant_rank[tenant] = rank
         tenants = {t: ACCESS_BY_RANK[r] for t, r in sorted(tenant_rank.items())}
-        classes = {s: f.classification for s in out if (f := facts.get(s)) is not None}
         return Summary(out, tenants, round(score, 6), classes)
 
     def approved(self, credentials: Iterable[str], scopes: Collection[str]) -> dict[str, str]:
@@ -227,20 +253,8 @@ class Reach:
                         _raise(reach, store, rank, 0)
         return {store: ACCESS_BY_RANK[rank] for store, (rank, _) in sorted(reach.items())}
 
-    def _walked(self, live: list[str]) -> set[str]:
-        """The credentials a walk from ``live`` follows: starts, and those kept in stores
-        it reaches within ``max_chain`` hops (each at its fewest hops)."""
-        seen = {c: 0 for c in live}
-        frontier = list(live)
-        for depth in range(1, self.max_chain + 1):
-            reached = {s for c in frontier for s in self._direct.get(c, ({}, {}))[0]}
-            facts = self.store_facts(reached)
-            kept = {k for s in reached if (f := facts.get(s)) is not None for k in f.stored}
-            frontier = [c for c in self.live(sorted(kept - set(seen)))]
-            for c in frontier:
-                seen[c] = depth
-            self.prepare(frontier)
-        return set(seen)
+
+_NOTHING: tuple[StoreReach, dict[str, int]] = ({}, {})
 
 
 def _raise(reach: StoreReach, store: str, rank: int, depth: int) -> None:
