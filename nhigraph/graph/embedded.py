@@ -32,14 +32,20 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import networkx as nx
 
 from nhigraph.errors import StoreError
+from nhigraph.graph import embedded_posture
 from nhigraph.graph.blast import CredentialFacts, Grant, StoreFacts, facts_from_props
 from nhigraph.graph.model import format_utc
 from nhigraph.graph.store import (
     Batch,
+    FindingQuery,
     GraphStats,
     IntegrationRef,
+    IntegrationRow,
+    PostureRows,
     RunRecord,
     Seen,
+    SharedRow,
+    StoredFinding,
     StoredNode,
     StoredRel,
     SyncRun,
@@ -822,6 +828,55 @@ class EmbeddedStore:
                 db.execute("ROLLBACK")
             raise
         self._generation = generation
+
+    # ------------------------------------------------------------------ derived: posture
+    # The stored posture lives in tables of its own (graph/embedded_posture.py). Writing
+    # it takes the write lock like any write but leaves the graph's generation alone.
+
+    def save_posture(self, rows: PostureRows, now: str) -> None:
+        self._begin_write()
+        db = self._db
+        try:
+            embedded_posture.save(db, rows, now)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: writing the posture failed ({exc})") from None
+        finally:
+            try:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            finally:
+                self._lock.release()
+
+    @_reading
+    def posture_meta(self) -> dict[str, str] | None:
+        return embedded_posture.meta(self._db)
+
+    @_reading
+    def posture_findings(self, query: FindingQuery) -> list[StoredFinding]:
+        return embedded_posture.findings(self._db, query)
+
+    @_reading
+    def posture_finding_counts(self) -> dict[int, int]:
+        return embedded_posture.finding_counts(self._db)
+
+    @_reading
+    def posture_integrations(
+        self, order: str, first: int, after: tuple[Any, ...] | None = None
+    ) -> list[tuple[IntegrationRow, tuple[Any, ...]]]:
+        return embedded_posture.integrations(self._db, order, first, after)
+
+    @_reading
+    def posture_integration(self, integration: str) -> IntegrationRow | None:
+        return embedded_posture.integration(self._db, integration)
+
+    @_reading
+    def posture_reach(self, integration: str) -> list[tuple[str, str, int]]:
+        return embedded_posture.reach(self._db, integration)
+
+    @_reading
+    def posture_shared(self, first: int, after: str | None = None) -> list[SharedRow]:
+        return embedded_posture.shared(self._db, first, after)
 
     def close(self) -> None:
         with self._lock:

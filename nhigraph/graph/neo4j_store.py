@@ -35,10 +35,15 @@ from nhigraph.graph.model import (
 )
 from nhigraph.graph.store import (
     Batch,
+    FindingQuery,
     GraphStats,
     IntegrationRef,
+    IntegrationRow,
+    PostureRows,
     RunRecord,
     Seen,
+    SharedRow,
+    StoredFinding,
     StoredNode,
     StoredRel,
     SyncRun,
@@ -85,6 +90,10 @@ def _from_db(props: Mapping[str, Any]) -> dict[str, Any]:
             value = format_utc(value.to_native())
         out[key] = value
     return out
+
+
+def _integration_row(r: neo4j.Record) -> IntegrationRow:
+    return IntegrationRow(r["id"], r["risk"], r["tier"], r["blast_score"], r["due"], r["body"])
 
 
 class Neo4jStore:
@@ -482,6 +491,130 @@ class Neo4jStore:
         with self._sessions_lock:
             if generation == self._seen_generation + 1:  # nobody else wrote meanwhile
                 self._seen_generation = generation
+
+    # ------------------------------------------------------------------ derived: posture
+    # Derived nodes (label Derived) and REACHES / ABOUT / OF relationships, beside the
+    # graph; never part of stats or export, and the generation does not move for them.
+    # A posture is written in transactions of ``batch_rows``: the PostureMeta node goes
+    # last, so a reader sees either the previous description or the new one.
+
+    def save_posture(self, rows: PostureRows, now: str) -> None:
+        build = rows.meta.get("as_of", now) + "/" + now
+
+        def run(name: str, **params: Any) -> int:
+            def work(tx: neo4j.ManagedTransaction) -> int:
+                record = tx.run(queries.load(name), params).single()
+                return 0 if record is None else int(record[0])
+
+            try:
+                with self._session() as session:
+                    result: int = session.execute_write(work)
+                    return result
+            except ServiceUnavailable as exc:
+                raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
+            except Neo4jError as exc:
+                raise StoreError(
+                    f"Neo4j at {self.uri} refused the posture: {exc.code}: {exc.message}"
+                ) from None
+
+        for clear in ("posture_clear_reaches", "posture_clear_nodes"):
+            while run(clear, rows=self.batch_rows):
+                pass
+        step = self.batch_rows
+        integrations = [
+            {"id": r.id, "risk": r.risk, "tier": r.tier, "blast_score": r.blast_score,
+             "due": r.due, "body": r.body}
+            for r in rows.integrations
+        ]  # fmt: skip
+        for i in range(0, len(integrations), step):
+            run("posture_integrations_write", rows=integrations[i : i + step])
+        reach = [
+            {"integration": i, "store": s, "access": a, "depth": d} for i, s, a, d in rows.reach
+        ]
+        for i in range(0, len(reach), step):
+            run("posture_reach_write", rows=reach[i : i + step])
+        shared = [{"id": r.id, "excess": r.excess, "body": r.body} for r in rows.shared]
+        for i in range(0, len(shared), step):
+            run("posture_shared_write", rows=shared[i : i + step])
+        findings = [
+            {"id": f.id, "rule": f.rule, "severity_rank": f.severity_rank, "subject": f.subject,
+             "integration": f.integration, "body": f.body}
+            for f in rows.findings
+        ]  # fmt: skip
+        for i in range(0, len(findings), step):
+            run("posture_findings_write", rows=findings[i : i + step], build=build, now=now)
+        run("posture_findings_resolve", build=build, now=now)
+        run("posture_meta_write", meta=dict(rows.meta))
+
+    def posture_meta(self) -> dict[str, str] | None:
+        found = self._rows("posture_meta")
+        if not found:
+            return None
+        meta = dict(found[0]["meta"])
+        meta.pop("key", None)
+        return {k: str(v) for k, v in meta.items()}
+
+    def posture_findings(self, query: FindingQuery) -> list[StoredFinding]:
+        rows = self._rows(
+            "posture_findings",
+            open=0 if query.resolved else 1,
+            severities=list(query.severity_ranks),
+            rules=list(query.rules),
+            integrations=list(query.integrations),
+            after=None if query.after is None else list(query.after),
+            first=query.first,
+        )
+        return [
+            StoredFinding(r["id"], r["body"], r["first_seen"], r["last_seen"], r["resolved_at"])
+            for r in rows
+        ]
+
+    def posture_finding_counts(self) -> dict[int, int]:
+        return {int(r["rank"]): int(r["count"]) for r in self._rows("posture_finding_counts")}
+
+    def posture_integrations(
+        self, order: str, first: int, after: tuple[Any, ...] | None = None
+    ) -> list[tuple[IntegrationRow, tuple[Any, ...]]]:
+        if order not in ("risk", "due"):
+            raise StoreError(f"unknown posture order {order!r}")
+        # The cursor is the embedded store's (-risk, ...) keyset; Cypher compares risk itself.
+        cypher_after: list[Any] | None = None
+        if after is not None:
+            cypher_after = (
+                [-after[0], after[1]]
+                if order == "risk"
+                else [after[0], -after[1], -after[2], after[3]]
+            )
+        out = []
+        for r in self._rows(f"posture_integrations_by_{order}", after=cypher_after, first=first):
+            row = IntegrationRow(
+                r["id"], r["risk"], r["tier"], r["blast_score"], r["due"], r["body"]
+            )
+            cursor: tuple[Any, ...] = (
+                (-row.risk, row.id)
+                if order == "risk"
+                else (row.due, -row.risk, -row.blast_score, row.id)
+            )
+            out.append((row, cursor))
+        return out
+
+    def posture_integration(self, integration: str) -> IntegrationRow | None:
+        found = self._rows("posture_integration", id=integration)
+        if not found:
+            return None
+        return _integration_row(found[0])
+
+    def posture_reach(self, integration: str) -> list[tuple[str, str, int]]:
+        return [
+            (r["store"], r["access"], int(r["depth"]))
+            for r in self._rows("posture_reach", id=integration)
+        ]
+
+    def posture_shared(self, first: int, after: str | None = None) -> list[SharedRow]:
+        return [
+            SharedRow(r["id"], int(r["excess"]), r["body"])
+            for r in self._rows("posture_shared", after=after or "", first=first)
+        ]
 
     def close(self) -> None:
         with self._sessions_lock:

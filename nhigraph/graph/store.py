@@ -202,6 +202,76 @@ class GraphStats:
         return sum(self.rels.values())
 
 
+# --------------------------------------------------------------------------- derived rows
+# What a posture build writes beside the graph (posture/build.py). Stores keep these
+# rows, index the fields that filter and order them, and page them; the bodies are JSON
+# they never look into.
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    id: str
+    rule: str
+    severity_rank: int
+    subject: str
+    integration: str | None
+    body: str  # Finding.to_dict() as JSON
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationRow:
+    """One integration's derived record: risk, review due date, reach summary."""
+
+    id: str
+    risk: float
+    tier: str
+    blast_score: float
+    due: str  # when its next review is due (the queue orders by it)
+    body: str  # {"risk": ..., "review": ..., "reach": ...} as JSON
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRow:
+    id: str
+    excess: int  # how many stores are beyond the approval
+    body: str  # {"teams", "effective_score", "approved_score", "excess"} as JSON
+
+
+@dataclass(slots=True)
+class PostureRows:
+    """A whole posture as rows, ready for ``Store.save_posture`` (built by ``posture.build``)."""
+
+    meta: dict[str, str]
+    findings: list[FindingRow] = field(default_factory=list)
+    integrations: list[IntegrationRow] = field(default_factory=list)
+    reach: list[tuple[str, str, str, int]] = field(default_factory=list)  # REACHES rows
+    shared: list[SharedRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    """A finding as kept, with its history."""
+
+    id: str
+    body: str
+    first_seen: str
+    last_seen: str
+    resolved_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingQuery:
+    """Which stored findings to read: filters, and a keyset page (``after`` is the last
+    row's (severity rank, rule, subject, id) of the previous page)."""
+
+    severity_ranks: tuple[int, ...] = ()
+    rules: tuple[str, ...] = ()
+    integrations: tuple[str, ...] = ()
+    resolved: bool = False  # True: the resolved ones instead of the open ones
+    first: int = 100
+    after: tuple[int, str, str, str] | None = None
+
+
 class Store(ReachView, Protocol):
     """The contract both stores pass (tests/test_store_contract.py), and the set
     questions the blast-radius engine asks (``graph.blast.ReachView``)."""
@@ -279,6 +349,44 @@ class Store(ReachView, Protocol):
 
     def export(self) -> Iterator[StoredNode | StoredRel]:
         """Every node (ordered by id), then every relationship (by start, type, end)."""
+        ...
+
+    # ---------------------------------------------------------------- derived: posture
+
+    def save_posture(self, rows: PostureRows, now: str) -> None:
+        """Replace the stored posture with ``rows`` in one transaction. Findings keep their
+        history: one seen again keeps its first_seen; one no longer found is resolved at
+        ``now``. Derived writes do not move the graph's generation."""
+        ...
+
+    def posture_meta(self) -> dict[str, str] | None:
+        """What the stored posture was built from (as_of, generation, ...), or None."""
+        ...
+
+    def posture_findings(self, query: FindingQuery) -> list[StoredFinding]:
+        """A page of stored findings in (severity, rule, subject, id) order."""
+        ...
+
+    def posture_finding_counts(self) -> dict[int, int]:
+        """Open findings per severity rank."""
+        ...
+
+    def posture_integrations(
+        self, order: str, first: int, after: tuple[Any, ...] | None = None
+    ) -> list[tuple[IntegrationRow, tuple[Any, ...]]]:
+        """A page of integration records, each with its keyset cursor: ``order`` 'risk'
+        (highest first, then id) or 'due' (earliest due, then highest risk, blast score,
+        id)."""
+        ...
+
+    def posture_integration(self, integration: str) -> IntegrationRow | None: ...
+
+    def posture_reach(self, integration: str) -> list[tuple[str, str, int]]:
+        """(store, access, depth) the integration REACHES, by store."""
+        ...
+
+    def posture_shared(self, first: int, after: str | None = None) -> list[SharedRow]:
+        """A page of shared connectors by id."""
         ...
 
     def close(self) -> None: ...
