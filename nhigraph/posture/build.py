@@ -68,6 +68,11 @@ def build_posture(
     reach = Reach(store, now, policy.blast, max_chain, check)
     integrations = estate.of(Label.INTEGRATION)
     reach.prepare(list(estate.of(Label.CREDENTIAL)))
+    # Every integration's summary first; then the per-credential memo can go (the rules
+    # and the risk ask for summaries, which are remembered).
+    for integration in integrations:
+        reach.summary(estate.targets(integration, RelType.HAS_CREDENTIAL))
+    reach.forget_walks()
     findings = find(estate, store, policy, now, max_chain, reach)
     risks = assess(estate, store, policy, now, findings, max_chain, reach)
     queue = {e.integration: e for e in review_queue(estate, risks, policy, now)}

@@ -192,6 +192,11 @@ class Reach:
             found = self._next[credential] = self.live(kept)
         return found
 
+    def forget_walks(self) -> None:
+        """Drop the per-credential reaches (memory); summaries already made stay, and a
+        new one walks again."""
+        self._memo.clear()
+
     def summary(self, credentials: Iterable[str]) -> Summary:
         """The reach of ``credentials`` together (only the live ones count); remembered,
         since the rules and the risk ask about the same integrations."""
