@@ -18,11 +18,11 @@ from nhigraph.api.keys import ApiKeys, Role
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.store import Store
-from nhigraph.ingest.redaction import Fingerprinter
 from nhigraph.ingest.source import read_saved
 from nhigraph.ingest.sources import get_source
 from nhigraph.ingest.sync import read_inventories, read_source, write_batches
 from nhigraph.ingest.vendors import link_vendors
+from nhigraph.secrets import Fingerprinter
 from nhigraph.settings import Settings
 from tests.conftest import neo4j_password, neo4j_uri
 

@@ -45,7 +45,7 @@ from nhigraph.errors import NhigraphError, StoreError
 from nhigraph.graph.connect import open_store
 from nhigraph.graph.policy import load_policy
 from nhigraph.graph.store import Store
-from nhigraph.ingest.redaction import load_fingerprinter
+from nhigraph.secrets import load_fingerprinter
 from nhigraph.settings import Settings
 
 access_log = logging.getLogger("nhigraph.api.access")
