@@ -9,16 +9,18 @@ outside it.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
 from nhigraph import queries
 from nhigraph.errors import StoreError
@@ -79,6 +81,33 @@ def _from_db(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _unreachable_as_store_error(read: Callable[P, R]) -> Callable[P, R]:
+    """A read that fails because the server is gone, frozen past the driver's timeouts or
+    refusing (``ServiceUnavailable``, ``SessionExpired``, a reset socket, a server error)
+    raises our ``StoreError``, never the driver's exception."""
+
+    @functools.wraps(read)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return read(*args, **kwargs)
+        except (DriverError, OSError) as exc:
+            store = args[0]
+            raise StoreError(
+                f"Neo4j at {getattr(store, 'uri', '?')} is not reachable ({type(exc).__name__})"
+            ) from None
+        except Neo4jError as exc:
+            store = args[0]
+            raise StoreError(
+                f"Neo4j at {getattr(store, 'uri', '?')} refused a read: {exc.code}"
+            ) from None
+
+    return guarded
+
+
 class Neo4jStore:
     """A Neo4j server as the store. Creates the id constraints on connect."""
 
@@ -120,6 +149,7 @@ class Neo4jStore:
 
     # ------------------------------------------------------------------ reading
 
+    @_unreachable_as_store_error
     def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(ids))
         found: dict[str, str] = {}
@@ -131,6 +161,7 @@ class Neo4jStore:
                     found[record["id"]] = record["label"]
         return found
 
+    @_unreachable_as_store_error
     def get_node(self, node_id: str) -> StoredNode | None:
         with self._session() as session:
             record = session.run(queries.load("nodes_by_id"), ids=[node_id]).single()
@@ -140,6 +171,7 @@ class Neo4jStore:
         props.pop("id", None)
         return StoredNode(record["label"], record["id"], props)
 
+    @_unreachable_as_store_error
     def get_nodes(self, ids: Iterable[str]) -> dict[str, StoredNode]:
         wanted = list(dict.fromkeys(ids))
         found: dict[str, StoredNode] = {}
@@ -150,6 +182,7 @@ class Neo4jStore:
                 found[r["id"]] = StoredNode(r["label"], r["id"], props)
         return found
 
+    @_unreachable_as_store_error
     def nodes_of(self, label: str) -> list[StoredNode]:
         if label not in _LABELS:
             raise StoreError(f"unknown label {label!r}")
@@ -160,6 +193,7 @@ class Neo4jStore:
             nodes.append(StoredNode(label, r["id"], props))
         return nodes
 
+    @_unreachable_as_store_error
     def neighbours(
         self, rel_type: str, direction: str, ids: Iterable[str]
     ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
@@ -174,6 +208,7 @@ class Neo4jStore:
                 found.setdefault(r["id"], []).append((r["other"], props))
         return {k: sorted(v, key=lambda item: item[0]) for k, v in found.items()}
 
+    @_unreachable_as_store_error
     def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
         with self._session() as session:
             return [
@@ -190,6 +225,7 @@ class Neo4jStore:
                 for r in session.run(queries.load("integration_refs"), derived=derived_source)
             ]
 
+    @_unreachable_as_store_error
     def vendor_refs(self) -> list[VendorRef]:
         with self._session() as session:
             return [
@@ -197,6 +233,7 @@ class Neo4jStore:
                 for r in session.run(queries.load("vendor_refs"))
             ]
 
+    @_unreachable_as_store_error
     def stats(self) -> GraphStats:
         with self._session() as session:
             nodes = {r["label"]: r["count"] for r in session.run(queries.load("stats_nodes"))}
@@ -204,6 +241,13 @@ class Neo4jStore:
         return GraphStats(nodes=dict(sorted(nodes.items())), rels=dict(sorted(rels.items())))
 
     def export(self) -> Iterator[StoredNode | StoredRel]:
+        try:
+            yield from self._export()
+        except (DriverError, OSError, Neo4jError) as exc:
+            what = type(exc).__name__
+            raise StoreError(f"Neo4j at {self.uri} is not reachable ({what})") from None
+
+    def _export(self) -> Iterator[StoredNode | StoredRel]:
         with self._session() as session:
             for record in session.run(queries.load("export_nodes")):
                 props = _from_db(record["props"])
@@ -228,10 +272,13 @@ class Neo4jStore:
                 self._sessions.append(reader)
         try:
             return list(reader.run(queries.load(name), params))
-        except ServiceUnavailable as exc:
-            reader.close()
+        except (DriverError, OSError, Neo4jError) as exc:
+            # A broken session is dropped; the next read on this thread opens a new one.
             self._local.reader = None
-            raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
+            with contextlib.suppress(DriverError, OSError, Neo4jError):
+                reader.close()
+            what = exc.code if isinstance(exc, Neo4jError) else type(exc).__name__
+            raise StoreError(f"Neo4j at {self.uri} is not reachable ({what})") from None
 
     def resolve_start(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
         return {
@@ -379,6 +426,7 @@ class Neo4jStore:
 
         return self._write(work)
 
+    @_unreachable_as_store_error
     def clear(self) -> None:
         """Delete everything (tests, and starting over)."""
         with self._session() as session:
@@ -394,7 +442,7 @@ class Neo4jStore:
                 result: WriteSummary = work(tx)
                 tx.commit()
                 return result
-        except ServiceUnavailable as exc:
+        except (DriverError, OSError) as exc:
             raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
         except Neo4jError as exc:
             raise StoreError(
