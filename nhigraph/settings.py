@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     neo4j_tx_timeout: float | None = Field(
         default=None, gt=0, description="seconds a write transaction may take; none by default"
     )
+    neo4j_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds to connect to Neo4j, or to get a connection from the pool",
+    )
     fingerprint_key: SecretStr | None = Field(
         default=None,
         description="key of the keyed hashes of secrets seen at ingest; the same for every job",

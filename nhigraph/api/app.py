@@ -165,10 +165,11 @@ def _log_exception(request_id: str, exc: BaseException, where: str) -> None:
 # scalar's own complaint may quote it too; these keep the type, the variable and the path.
 _VARIABLE = re.compile(r"^Variable '\$(?P<name>[_A-Za-z][_0-9A-Za-z]*)' (?P<rest>.*)$", re.DOTALL)
 _VARIABLE_AT = re.compile(
-    r"^has invalid (?:default )?value(?P<path>(?:\.[_A-Za-z][_0-9A-Za-z]*|\[\d+\])*): "
-    r"(?P<detail>.*)$",
+    r"^has invalid (?:default )?value(?: at )?"
+    r"(?P<path>(?:\.[_A-Za-z][_0-9A-Za-z]*|\[\d+\])*): (?P<detail>.*)$",
     re.DOTALL,
 )
+_CANNOT_REPRESENT = re.compile(r"^(?P<type>[_A-Za-z][_0-9A-Za-z]*) cannot represent")
 _EXPECTED = re.compile(
     r"Expected (?:a )?value of (?P<nonnull>non-null )?type '(?P<type>[^']+)'(?P<rest>.*)$",
     re.DOTALL,
@@ -185,6 +186,9 @@ def _reason(detail: str) -> str | None:
     enum = _ENUM.search(detail)
     if enum is not None:
         return f"is not a {enum['type']} value"
+    scalar = _CANNOT_REPRESENT.match(detail)
+    if scalar is not None:
+        return f"is not a valid {scalar['type']}"
     expected = _EXPECTED.search(detail)
     if expected is None:
         return None

@@ -10,6 +10,7 @@ failed batch leaves both as they were. One process owns a file at a time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -539,8 +540,9 @@ class EmbeddedStore:
             work(db)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # a closed or broken connection
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
             raise StoreError(f"{self.path}: write failed, nothing was changed ({exc})") from None
         except BaseException:
             if db.in_transaction:

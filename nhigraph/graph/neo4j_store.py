@@ -119,6 +119,7 @@ class Neo4jStore:
         database: str = "neo4j",
         batch_rows: int = 5000,
         tx_timeout: float | None = None,
+        connect_timeout: float = 5.0,
     ) -> None:
         self.uri = uri
         self.tx_timeout = tx_timeout
@@ -126,8 +127,14 @@ class Neo4jStore:
         self.batch_rows = batch_rows
         # Notifications (e.g. "property key does not exist" for optional properties such as
         # patches) are for query authors, not for logs.
+        # A stopped server otherwise costs every call the driver's default 60 s of trying
+        # to acquire a connection; a frozen one, 30 s per connection attempt.
         self._driver = GraphDatabase.driver(
-            uri, auth=(user, password), notifications_min_severity="OFF"
+            uri,
+            auth=(user, password),
+            notifications_min_severity="OFF",
+            connection_timeout=connect_timeout,
+            connection_acquisition_timeout=connect_timeout,
         )
         self._local = threading.local()  # one reader session per thread (the API's pool)
         self._sessions: list[neo4j.Session] = []
