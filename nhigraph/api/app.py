@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -408,6 +409,15 @@ def _input_problem(
 # --------------------------------------------------------------------------- the outermost layer
 
 
+def _address(host: Any) -> str:
+    """The client's address for the log, when it is one: behind a trusted proxy uvicorn
+    takes it from X-Forwarded-For, which a client can fill with anything."""
+    try:
+        return str(ipaddress.ip_address(str(host)))
+    except ValueError:
+        return "invalid"
+
+
 class _Observed:
     """Request id, security headers, the access log line and the request metrics for every
     request; and the catch-all: an exception that escapes the app becomes one JSON 500 with
@@ -461,7 +471,7 @@ class _Observed:
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                         "key_id": state.get("key_id"),
                         "operation": state.get("operation"),
-                        "client": client[0] if client else None,
+                        "client": _address(client[0]) if client else None,
                     }
                 )
             )
