@@ -293,6 +293,13 @@ ROW5 = [
         "Variable '$d' at 'd' is not a ReviewDecision value",
     ),
     (
+        "a bad enum value shaped like the error message",
+        "mutation($d: ReviewDecision!) { recordReview(integrationId: \"x\", decision: $d) "
+        "{ nhigraphId } }",
+        {"d": f"x' does not exist in '{TOKEN}' enum. Value 'y"},
+        "Variable '$d' at 'd' is not a ReviewDecision value",
+    ),
+    (
         "asOf that is not a date",
         "query($at: DateTime) { findings(first: 1, asOf: $at) { totalCount } }",
         {"at": "not-a-date " + TOKEN},

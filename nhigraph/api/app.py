@@ -182,16 +182,22 @@ _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 _ENUM = re.compile(r"does not exist in '(?P<type>[_0-9A-Za-z]+)' enum")
 
 
-def _reason(detail: str) -> str | None:
-    """What is wrong with a value, from graphql-core's message, without the value."""
-    enum = _ENUM.search(detail)
-    if enum is not None:
-        return f"is not a {enum['type']} value"
+def _reason(detail: str, types: frozenset[str]) -> str | None:
+    """What is wrong with a value, from graphql-core's message, without the value. A type
+    name is used only when the schema has it: a value may itself contain text shaped like
+    these messages, and must not be echoed through them."""
+
+    def known(type_expr: str) -> bool:
+        return type_expr.strip("[]!") in types
+
+    enums = [m["type"] for m in _ENUM.finditer(detail) if known(m["type"])]
+    if enums:
+        return f"is not a {enums[-1]} value"
     scalar = _CANNOT_REPRESENT.match(detail)
     if scalar is not None:
-        return f"is not a valid {scalar['type']}"
+        return f"is not a valid {scalar['type']}" if known(scalar["type"]) else None
     expected = _EXPECTED.search(detail)
-    if expected is None:
+    if expected is None or not known(expected["type"]):
         return None
     type_, rest = expected["type"], expected["rest"]
     if rest.startswith(" to be provided"):
@@ -205,13 +211,10 @@ def _reason(detail: str) -> str | None:
         return f"needs its field '{required['field']}' ({type_})"
     if rest.startswith(" not to include unknown field"):
         return f"has a field that {type_} does not define"
-    enum = _ENUM.search(rest)
-    if enum is not None:
-        return f"is not a {type_} value"
     return f"is not a valid {type_}"
 
 
-def _safe_message(message: str) -> tuple[str, bool]:
+def _safe_message(message: str, types: frozenset[str]) -> tuple[str, bool]:
     """(message without any quoted input value, whether it is about an input value)."""
     variable = _VARIABLE.match(message)
     if variable:
@@ -219,21 +222,30 @@ def _safe_message(message: str) -> tuple[str, bool]:
         at = _VARIABLE_AT.match(rest)
         if at is None:  # "of required type 'X!' was not provided", "... must not be null"
             return message, rest.startswith(("of required type", "of non-null type"))
-        reason = _reason(at["detail"]) or "has an invalid value"
+        reason = _reason(at["detail"], types) or "has an invalid value"
         return f"Variable '${name}' at '{name}{at['path']}' {reason}", True
-    literal = _reason(message)
+    if not message.startswith(("Expected ", "Value ", "Argument ", "Int ", "Float ", "String ")):
+        return message, False  # not graphql-core's about a value (ours, or about the query)
+    literal = _reason(message, types)
     if literal is None:
+        if any(quote in message for quote in ("found", " cannot represent ", "does not exist in")):
+            return "An argument value is not valid here", True
         return message, False
     # A literal in the query text: the error's location points at it.
     return f"An argument value {literal}", True
 
 
-def format_error(error: GraphQLError, request_id: str, suggestions: bool = False) -> dict[str, Any]:
+def format_error(
+    error: GraphQLError,
+    request_id: str,
+    suggestions: bool = False,
+    types: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Our user-facing errors and GraphQL's own keep their message, with a code; a bad input
     value is ``BAD_USER_INPUT`` naming where, never what; a store failure and anything else
     are masked (and logged with the request id, without query or variables)."""
     original = error.original_error
-    message, about_a_value = _safe_message(error.message)
+    message, about_a_value = _safe_message(error.message, types)
     if not suggestions:
         message = _SUGGESTION.sub("", message)
     out: dict[str, Any] = {"message": message}
@@ -565,6 +577,7 @@ def create_app(
         for name in root.fields
     )
     operation_label = _OperationLabels(root_fields)
+    type_names = frozenset(graphql_schema.type_map)
     fingerprinter = load_fingerprinter(settings)
     state: dict[str, Any] = {}
 
@@ -749,7 +762,7 @@ def create_app(
         finally:
             metrics.latency.labels(operation).observe(time.perf_counter() - started)
         request_id = request.state.request_id
-        errors = [format_error(e, request_id, suggestions) for e in result.errors or []]
+        errors = [format_error(e, request_id, suggestions, type_names) for e in result.errors or []]
         for error in errors:
             metrics.errors.labels(operation, error["extensions"]["code"]).inc()
         metrics.operations.labels(operation, "error" if errors else "ok").inc()
