@@ -21,7 +21,9 @@ def _loaded_after_import(module: str) -> set[str]:
     return set(done.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["nhigraph.api.app", "nhigraph.api.schema"])
+@pytest.mark.parametrize(
+    "module", ["nhigraph.api.app", "nhigraph.api.schema", "nhigraph.api.serving"]
+)
 def test_the_api_does_not_import_ingest(module: str) -> None:
     loaded = _loaded_after_import(module)
     assert "nhigraph.secrets" in loaded
