@@ -21,12 +21,10 @@ def _loaded_after_import(module: str) -> set[str]:
     return set(done.stdout.split())
 
 
-@pytest.mark.parametrize(
-    "module", ["nhigraph.api.app", "nhigraph.api.schema", "nhigraph.api.serving"]
-)
+@pytest.mark.parametrize("module", ["nhigraph.api.app", "nhigraph.api.schema"])
 def test_the_api_does_not_import_ingest(module: str) -> None:
     loaded = _loaded_after_import(module)
-    assert "nhigraph.secrets" in loaded
+    assert "nhigraph.secrets" in loaded  # the keyed hash and the secret shapes come from here
     assert sorted(m for m in loaded if m.startswith("nhigraph.ingest")) == []
 
 
