@@ -952,6 +952,7 @@ def serve(
     import uvicorn
 
     from nhigraph.api.app import create_app
+    from nhigraph.api.serving import server_config
 
     settings = _state.settings()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -962,7 +963,7 @@ def serve(
         + f"); keys in {settings.api_keys_file}"
         + (f"; IDE http://{host}:{port}/ide/" if settings.api_ide else "")
     )
-    uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+    uvicorn.Server(server_config(application, settings, host, port)).run()
 
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     neo4j_tx_timeout: float | None = Field(
         default=None, gt=0, description="seconds a write transaction may take; none by default"
     )
+    neo4j_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds to connect to Neo4j, or to get a connection from the pool",
+    )
     fingerprint_key: SecretStr | None = Field(
         default=None,
         description="key of the keyed hashes of secrets seen at ingest; the same for every job",
@@ -105,6 +110,32 @@ class Settings(BaseSettings):
     api_max_tokens: int = Field(default=2000, ge=100, le=100_000)
     api_max_nodes: int = Field(
         default=10_000, ge=100, description="estimated nodes one query may return"
+    )
+    api_max_nesting: int = Field(
+        default=32, ge=4, le=200, description="how deep argument values and variables may nest"
+    )
+    api_header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's headers"
+    )
+    api_body_timeout: float = Field(
+        default=20.0, gt=0, description="seconds a client has to send a request's body"
+    )
+    api_keep_alive_timeout: float = Field(
+        default=5.0, gt=0, description="seconds an idle keep-alive connection stays open"
+    )
+    api_max_connections: int = Field(
+        default=256, ge=1, description="open connections; more are refused with HTTP 503"
+    )
+    api_readyz_timeout: float = Field(
+        default=2.0, gt=0, description="seconds /readyz waits for the store before answering 503"
+    )
+    api_metrics_key: SecretStr | None = Field(
+        default=None, description="when set, GET /metrics needs 'Authorization: Bearer <it>'"
+    )
+    api_metrics_listen: str | None = Field(
+        default=None,
+        pattern=r"^[^\s:]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$",
+        description="host:port to serve /metrics on instead of the API's own address",
     )
     http_max_retries: int = Field(
         default=5, ge=0, le=20, description="retries of a 429/5xx/network error per request"

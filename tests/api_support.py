@@ -15,14 +15,15 @@ import uvicorn
 
 from nhigraph.api.app import create_app
 from nhigraph.api.keys import ApiKeys, Role
+from nhigraph.api.serving import server_config
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.store import Store
-from nhigraph.ingest.redaction import Fingerprinter
 from nhigraph.ingest.source import read_saved
 from nhigraph.ingest.sources import get_source
 from nhigraph.ingest.sync import read_inventories, read_source, write_batches
 from nhigraph.ingest.vendors import link_vendors
+from nhigraph.secrets import Fingerprinter
 from nhigraph.settings import Settings
 from tests.conftest import neo4j_password, neo4j_uri
 
@@ -55,10 +56,9 @@ class Live:
         self.keyring = ApiKeys(keys_file)
         self.keys = {role: self.keyring.create(f"test {role}", role)[1] for role in Role}
         self.settings = Settings(api_keys_file=keys_file, **settings)
-        config = uvicorn.Config(
-            create_app(self.settings, store=store), host="127.0.0.1", port=0,
-            log_level="warning", access_log=False, lifespan="on",
-        )  # fmt: skip
+        config = server_config(
+            create_app(self.settings, store=store), self.settings, "127.0.0.1", 0, lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

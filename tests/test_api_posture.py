@@ -10,7 +10,7 @@ from nhigraph.graph import impact
 from nhigraph.graph.estate import read_estate
 from nhigraph.graph.policy import default_policy
 from nhigraph.graph.posture import assess_posture
-from nhigraph.ingest.redaction import load_fingerprinter
+from nhigraph.secrets import load_fingerprinter
 from tests.api_support import AS_OF, LEDGERLY, SYNCBRIDGE, Live
 
 POLICY = default_policy()

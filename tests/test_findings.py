@@ -528,8 +528,7 @@ def _secrets_and_delegation() -> list[Case]:
                          enabled=enabled, is_admin=is_admin)  # fmt: skip
         return g.rel("ACTS_AS", CRED, "t:acme:user:kim")
 
-    reuse = {
-        "fingerprint": FINGERPRINT,
+    reuse = {  # never the fingerprint itself
         "credentials": [CRED, CRED_B],
         "integrations": [APP, APP_B],
     }

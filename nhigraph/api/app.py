@@ -1,45 +1,51 @@
-"""The HTTP service: GraphQL at ``POST /graphql``, health, metrics and the IDE.
+"""The HTTP service: GraphQL at ``POST /graphql``, health, metrics, the IDE and its SDL.
 
 Secure by default: every GraphQL request carries a bearer API key (``api/keys.py``);
 only JSON POSTs are served (no queries over GET, no multipart), bodies and run
-times are capped, queries over a size, depth, alias or cost limit are refused
-before they run (``api/limits.py``), introspection and field suggestions are off
-unless ``NHIGRAPH_API_INTROSPECTION=true``, errors other than our own user-facing
-ones are masked, CORS is closed unless origins are configured. Access logs are
-JSON lines without the query text or variables (either may hold a secret).
+times are capped, queries over a size, depth, nesting, alias or cost limit are
+refused before they run (``api/limits.py``, off the event loop), introspection and
+suggestions are off unless ``NHIGRAPH_API_INTROSPECTION=true``, errors other than our
+own user-facing ones are masked, CORS is closed unless origins are configured.
+
+Nothing a client sends is echoed into logs or metric labels: access logs are JSON
+lines without the query text, variables or their values; error messages about a bad
+value name the variable and the field, never the value; metric labels come from the
+schema's own field names. An outermost middleware turns any unexpected exception
+into one JSON error with the request id, logged (type and stack, not the message,
+which may quote a value) and counted: a raw 500 cannot happen. The pieces: what a
+request must look like (``api/request.py``), what a client is told (``api/errors.py``),
+what is logged and counted (``api/observe.py``), how uvicorn serves it
+(``api/serving.py``); this module wires them into routes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import hmac
 import json
-import logging
 import mimetypes
-import secrets
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from graphql import GraphQLError, OperationDefinitionNode
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from graphql import GraphQLError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
+from starlette.requests import ClientDisconnect
 from strawberry.extensions import DisableIntrospection
 
 from nhigraph.api import limits as query_limits
+from nhigraph.api.errors import error, error_log, format_error, graphql_response
 from nhigraph.api.ide import STATIC_DIR
-from nhigraph.api.keys import ApiKey, ApiKeys
+from nhigraph.api.keys import ApiKey, ApiKeys, Role
+from nhigraph.api.observe import Metrics, Observed, OperationLabels
+from nhigraph.api.request import input_problem, operation_problem, parse_request
 from nhigraph.api.schema import Context, build_schema
 from nhigraph.errors import NhigraphError, StoreError
 from nhigraph.graph.connect import open_store
@@ -47,109 +53,13 @@ from nhigraph.graph.policy import load_policy
 from nhigraph.graph.runs import IncompleteRuns
 from nhigraph.graph.runs import warnings as run_warnings
 from nhigraph.graph.store import Store
-from nhigraph.ingest.redaction import load_fingerprinter
+from nhigraph.secrets import load_fingerprinter
 from nhigraph.settings import Settings
 
-access_log = logging.getLogger("nhigraph.api.access")
-error_log = logging.getLogger("nhigraph.api")
-
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 _IDE_CSP = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
-
-
-class _Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "nhigraph_http_requests_total",
-            "HTTP requests by path and status",
-            ["path", "method", "status"],
-            registry=self.registry,
-        )
-        self.operations = Counter(
-            "nhigraph_graphql_operations_total",
-            "GraphQL operations by their root fields and outcome",
-            ["operation", "outcome"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "nhigraph_graphql_operation_seconds",
-            "GraphQL operation latency",
-            ["operation"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
-        )
-        self.errors = Counter(
-            "nhigraph_graphql_errors_total",
-            "GraphQL errors by operation and code",
-            ["operation", "code"],
-            registry=self.registry,
-        )
-
-
-def _error(message: str, code: str, **extra: Any) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": code, **extra}}
-
-
-def _graphql_response(
-    errors: list[dict[str, Any]], status: int = 200, data: Any = None
-) -> JSONResponse:
-    body: dict[str, Any] = {"errors": errors} if data is None else {"data": data, "errors": errors}
-    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-
-
-def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
-    """Our user-facing errors and GraphQL's own keep their message, with a code; anything
-    else is masked (and logged with the request id, without query or variables)."""
-    original = error.original_error
-    out: dict[str, Any] = {"message": error.message}
-    if error.locations:
-        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
-    if error.path:
-        out["path"] = list(error.path)
-    extensions = dict(error.extensions or {})
-    if "code" in extensions:
-        pass
-    elif isinstance(original, NhigraphError):
-        extensions["code"] = original.code
-    elif original is None:
-        extensions["code"] = (
-            "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else
-            "GRAPHQL_VALIDATION_FAILED"
-        )  # fmt: skip
-    else:
-        error_log.error(
-            json.dumps({"request_id": request_id, "error": type(original).__name__}),
-            exc_info=original,
-        )
-        return {
-            "message": "internal error",
-            **({"path": out["path"]} if "path" in out else {}),
-            "extensions": {"code": "INTERNAL_SERVER_ERROR", "request_id": request_id},
-        }
-    out["extensions"] = extensions
-    return out
-
-
-def _operation(document: Any, operation_name: str | None) -> str:
-    """A bounded label for metrics and logs: the kind and root fields of the operation."""
-    for definition in getattr(document, "definitions", ()):
-        if not isinstance(definition, OperationDefinitionNode):
-            continue
-        if operation_name and (definition.name is None or definition.name.value != operation_name):
-            continue
-        fields = sorted(
-            {s.name.value for s in definition.selection_set.selections if hasattr(s, "name")}
-        )
-        return f"{definition.operation.value}:{','.join(fields)[:200]}"
-    return "unknown"
 
 
 def create_app(
@@ -159,23 +69,41 @@ def create_app(
     full_policy = load_policy(settings.policy)
     policy = full_policy.blast
     extensions: list[Any] = [] if settings.api_introspection else [DisableIntrospection]
-    schema = build_schema(extensions, suggestions=settings.api_introspection)
+    suggestions = settings.api_introspection
+    schema = build_schema(extensions, suggestions=suggestions)
+    sdl = str(build_schema()) + "\n"  # the committed schema.graphql (a test keeps them equal)
     keyring = keys or ApiKeys(settings.api_keys_file)
     limits = query_limits.Limits(
         max_tokens=settings.api_max_tokens,
         max_depth=settings.api_max_depth,
         max_aliases=settings.api_max_aliases,
         max_nodes=settings.api_max_nodes,
+        max_nesting=settings.api_max_nesting,
     )
-    metrics = _Metrics()
+    metrics = Metrics()
+    graphql_schema = schema._schema
+    root_fields = frozenset(
+        name
+        for root in (graphql_schema.query_type, graphql_schema.mutation_type)
+        if root is not None
+        for name in root.fields
+    )
+    operation_label = OperationLabels(root_fields)
+    type_names = frozenset(graphql_schema.type_map)
     fingerprinter = load_fingerprinter(settings)
-    state: dict[str, Store] = {}
+    state: dict[str, Any] = {}
     incomplete: dict[str, IncompleteRuns] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state["store"] = store if store is not None else open_store(settings)
         incomplete["runs"] = IncompleteRuns(state["store"])
+        if settings.api_metrics_listen:
+            host, _, port = settings.api_metrics_listen.rpartition(":")
+            server, thread = start_http_server(
+                int(port), addr=host.strip("[]"), registry=metrics.registry
+            )
+            state["metrics_server"] = (server, thread)
         # The embedded graph is ~1.5 million long-lived objects: leave them out of the
         # garbage collector's full passes, which otherwise stalled every request for ~1 s.
         gc.collect()
@@ -183,6 +111,11 @@ def create_app(
         try:
             yield
         finally:
+            if "metrics_server" in state:
+                server, thread = state.pop("metrics_server")
+                server.shutdown()
+                server.server_close()
+                thread.join(timeout=5)
             if store is None:
                 state["store"].close()
 
@@ -202,52 +135,59 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
             allow_credentials=False,
         )
-
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Any) -> Response:
-        request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
-        request.state.request_id = request_id
-        request.state.key_id = None
-        request.state.operation = None
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers["X-Request-Id"] = request_id
-        path = request.url.path if request.url.path in _KNOWN_PATHS else "other"
-        path = "/ide/" if request.url.path.startswith("/ide") else path
-        metrics.requests.labels(path, request.method, str(response.status_code)).inc()
-        access_log.info(
-            json.dumps(
-                {
-                    "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": path,
-                    "status": response.status_code,
-                    "ms": round(elapsed * 1000, 2),
-                    "key_id": request.state.key_id,
-                    "operation": request.state.operation,
-                    "client": request.client.host if request.client else None,
-                }
-            )
-        )
-        return response
+    app.add_middleware(Observed, metrics=metrics)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    async def readyz() -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
+        # One probe at a time: a frozen store leaves its worker thread waiting, and a
+        # probe every few seconds must not pile up more of them.
+        probe: asyncio.Future[Any] | None = state.get("probe")
+        if probe is None or probe.done():
+            probe = state["probe"] = asyncio.ensure_future(
+                asyncio.to_thread(state["store"].labels_of, ["readyz:probe"])
+            )
+        try:
+            await asyncio.wait_for(asyncio.shield(probe), timeout=settings.api_readyz_timeout)
+        except TimeoutError:
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "reason": f"the store did not answer within {settings.api_readyz_timeout:g} s",
+                },
+                status_code=503,
+            )
+        except Exception as exc:
+            detail = str(exc) if isinstance(exc, NhigraphError) else type(exc).__name__
+            error_log.error(
+                json.dumps(
+                    {
+                        "request_id": request.state.request_id,
+                        "where": "/readyz",
+                        "error": type(exc).__name__,
+                        "detail": detail,
+                    }
+                )
+            )
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "reason": "the store is not reachable; the server log "
+                    "has the cause under this request id",
+                },
+                status_code=503,
+            )
         # Incomplete ingest runs make the answers partial, not the replica unable to
         # serve (every replica reads the same store): 200, "degraded", and which runs.
         try:
-            await asyncio.to_thread(state["store"].labels_of, ["readyz:probe"])
-            runs = await asyncio.to_thread(incomplete["runs"].current)
-        except (StoreError, OSError) as exc:
-            return JSONResponse({"status": "unavailable", "store": str(exc)}, status_code=503)
+            runs = await asyncio.wait_for(
+                asyncio.to_thread(incomplete["runs"].current), timeout=settings.api_readyz_timeout
+            )
+        except Exception:
+            runs = []
         if runs:
             return JSONResponse(
                 {"status": "degraded", "incomplete_runs": [r.to_dict() for r in runs]}
@@ -255,50 +195,78 @@ def create_app(
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics")
-    async def prometheus() -> Response:
+    async def prometheus(request: Request) -> Response:
+        if settings.api_metrics_listen:
+            return JSONResponse(
+                {"errors": [error("metrics are served on their own address", "NOT_FOUND")]},
+                status_code=404,
+            )
+        if settings.api_metrics_key is not None:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            wanted = settings.api_metrics_key.get_secret_value().encode()
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                token.strip().encode("utf-8", "replace"), wanted
+            ):
+                return JSONResponse(
+                    {"errors": [error("the metrics key is required", "UNAUTHENTICATED")]},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="nhigraph metrics"'},
+                )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.api_route("/graphql", methods=["GET", "PUT", "PATCH", "DELETE"])
     async def graphql_wrong_method() -> Response:
-        return _graphql_response(
-            [_error("send GraphQL as a JSON POST; the IDE is at /ide/", "METHOD_NOT_ALLOWED")],
+        return graphql_response(
+            [error("send GraphQL as a JSON POST; the IDE is at /ide/", "METHOD_NOT_ALLOWED")],
             status=405,
         )
+
+    def refuse(status: int, code: str, message: str, operation: str = "refused") -> Response:
+        metrics.errors.labels(operation, code).inc()
+        return graphql_response([error(message, code)], status=status)
 
     @app.post("/graphql")
     async def graphql(request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return _graphql_response(
-                [_error("the body must be JSON (Content-Type: application/json)", "BAD_REQUEST")],
-                status=415,
+            return refuse(
+                415, "BAD_REQUEST", "the body must be JSON (Content-Type: application/json)"
             )
         key = _authenticate(request, keyring)
         if key is None:
+            metrics.errors.labels("refused", "UNAUTHENTICATED").inc()
             return JSONResponse(
-                {"errors": [_error("a valid API key is required", "UNAUTHENTICATED")]},
+                {"errors": [error("a valid API key is required", "UNAUTHENTICATED")]},
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="nhigraph"'},
             )
         request.state.key_id = key.id
-        body = await _read_body(request, settings.api_max_body_bytes)
-        if body is None:
-            return _graphql_response(
-                [_error(f"the body is over {settings.api_max_body_bytes} bytes", "BODY_TOO_LARGE")],
-                status=413,
-            )
-        parsed = _parse_request(body)
-        if isinstance(parsed, str):
-            return _graphql_response([_error(parsed, "BAD_REQUEST")], status=400)
-        query, variables, operation_name = parsed
         try:
-            document = query_limits.check(query, variables, limits)
+            body = await _read_body(request, settings.api_max_body_bytes)
+        except ClientDisconnect:  # the body did not arrive in time (or the client left)
+            return refuse(408, "BODY_TIMEOUT", "the body did not arrive in time")
+        if body is None:
+            return refuse(
+                413, "BODY_TOO_LARGE", f"the body is over {settings.api_max_body_bytes} bytes"
+            )
+        parsed = parse_request(body)
+        if isinstance(parsed, str):
+            return refuse(400, "BAD_REQUEST", parsed)
+        query, variables, operation_name = parsed
+        problem = input_problem(query, variables, operation_name, limits.max_nesting)
+        if problem is not None:
+            return refuse(400, *problem)
+        try:
+            # Off the event loop: however a query is built, checking it never stalls others.
+            document = await asyncio.to_thread(query_limits.check, query, variables, limits)
         except query_limits.QueryRefused as exc:
-            metrics.errors.labels("refused", exc.code).inc()
-            return _graphql_response([_error(str(exc), exc.code)])
+            return refuse(exc.status, exc.code, str(exc))
         except GraphQLError:
             document = None  # execution reports the syntax error the same way
-        operation = _operation(document, operation_name)
+        why = operation_problem(document, operation_name)
+        if why is not None:
+            return refuse(400, "BAD_REQUEST", why)
+        operation = operation_label(document, operation_name)
         request.state.operation = operation
         context = Context(state["store"], policy, key, full_policy, fingerprinter)
         started = time.perf_counter()
@@ -314,14 +282,15 @@ def create_app(
             )
         except TimeoutError:
             metrics.errors.labels(operation, "TIMEOUT").inc()
-            return _graphql_response(
-                [_error(f"the query ran longer than {settings.api_timeout:g} s", "TIMEOUT")]
+            return graphql_response(
+                [error(f"the query ran longer than {settings.api_timeout:g} s", "TIMEOUT")]
             )
         finally:
             metrics.latency.labels(operation).observe(time.perf_counter() - started)
-        errors = [format_error(e, request.state.request_id) for e in result.errors or []]
-        for error in errors:
-            metrics.errors.labels(operation, error["extensions"]["code"]).inc()
+        request_id = request.state.request_id
+        errors = [format_error(e, request_id, suggestions, type_names) for e in result.errors or []]
+        for answered in errors:
+            metrics.errors.labels(operation, answered["extensions"]["code"]).inc()
         metrics.operations.labels(operation, "error" if errors else "ok").inc()
         payload: dict[str, Any] = {"data": result.data}
         if errors:
@@ -334,14 +303,34 @@ def create_app(
             payload["extensions"] = {"warnings": run_warnings(runs)}
         return JSONResponse(payload, headers={"Cache-Control": "no-store"})
 
-    if settings.api_ide and STATIC_DIR.is_dir():
-        app.mount("/ide", _IdeFiles(directory=str(STATIC_DIR), html=True), name="ide")
+    if settings.api_ide:
+
+        @app.get("/schema.graphql")
+        async def schema_sdl(request: Request) -> Response:
+            """The schema as SDL for the IDE's docs and completion: analysts and admins only,
+            so turning introspection off still hides it from readers."""
+            key = _authenticate(request, keyring)
+            if key is None:
+                return JSONResponse(
+                    {"errors": [error("a valid API key is required", "UNAUTHENTICATED")]},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="nhigraph"'},
+                )
+            request.state.key_id = key.id
+            if not key.role.allows(Role.ANALYST):
+                return JSONResponse(
+                    {"errors": [error("the schema needs the analyst role", "FORBIDDEN")]},
+                    status_code=403,
+                )
+            return PlainTextResponse(sdl, headers={"Cache-Control": "no-store"})
+
+        if STATIC_DIR.is_dir():
+            app.mount("/ide", _IdeFiles(directory=str(STATIC_DIR), html=True), name="ide")
 
     return app
 
 
 mimetypes.add_type("text/plain", ".LICENSE")
-_KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 
 
 class _IdeFiles(StaticFiles):
@@ -373,22 +362,3 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _parse_request(body: bytes) -> tuple[str, Mapping[str, Any] | None, str | None] | str:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return "the body is not valid JSON"
-    if not isinstance(data, dict):
-        return "the body must be a JSON object with a 'query'"
-    query = data.get("query")
-    variables = data.get("variables")
-    operation_name = data.get("operationName")
-    if not isinstance(query, str) or not query.strip():
-        return "'query' must be a non-empty string"
-    if variables is not None and not isinstance(variables, dict):
-        return "'variables' must be an object"
-    if operation_name is not None and not isinstance(operation_name, str):
-        return "'operationName' must be a string"
-    return query, variables, operation_name

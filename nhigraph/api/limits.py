@@ -9,7 +9,15 @@ execution, so an abusive query costs a parse and nothing more:
 - ``FIRST_REQUIRED`` / ``FIRST_TOO_LARGE``: every connection says ``first``, at most 100;
 - ``QUERY_TOO_COSTLY``: the estimated number of nodes, GitHub-style — each
   connection multiplies what is under it by its ``first``, each list field by an
-  assumed fan-out, and each blast radius counts as a batch of nodes — over the cap.
+  assumed fan-out, and each blast radius counts as a batch of nodes — over the cap;
+  or more fields than that cap once fragments are expanded (a "fragment bomb" of
+  fragments spreading the next one twice doubles at every level);
+- ``BAD_REQUEST`` (HTTP 400): argument values (``where`` with ``NOT``/``AND``/``OR``)
+  nested deeper than allowed, which would otherwise exhaust the stack further on.
+
+Each fragment's cost is computed once per depth it is used at (memoised), and the cap
+is checked while walking, so a refusal costs time linear in the query's size, not in
+its expansion. A subtree whose estimate alone is over the cap refuses the query.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    BREAK,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -27,10 +36,14 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    Visitor,
     parse,
+    visit,
 )
 
 from nhigraph.errors import NhigraphError
@@ -53,9 +66,10 @@ MAX_FIRST = 100
 class QueryRefused(NhigraphError):
     """A query over a limit; ``code`` names which."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, status: int = 200) -> None:
         super().__init__(message)
         self.code = code
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +78,7 @@ class Limits:
     max_depth: int = 12
     max_aliases: int = 15
     max_nodes: int = 10_000
+    max_nesting: int = 32  # input objects and lists inside each other, in values and variables
 
 
 def check(query: str, variables: Mapping[str, Any] | None, limits: Limits) -> DocumentNode:
@@ -72,13 +87,26 @@ def check(query: str, variables: Mapping[str, Any] | None, limits: Limits) -> Do
     A syntax error is left for execution to report (with the same message).
     """
     try:
-        document = _parse(query, limits.max_tokens)
+        document, nesting = _parse(query, limits.max_tokens)
     except GraphQLError as exc:
         if "more than" in exc.message and "tokens" in exc.message:
             raise QueryRefused(
                 "QUERY_TOO_LARGE", f"the query has more than {limits.max_tokens} tokens"
             ) from None
+        if "nested too deeply" in exc.message:
+            raise QueryRefused(
+                "BAD_REQUEST",
+                f"the query nests deeper than the parser allows (argument values: at most "
+                f"{limits.max_nesting} levels)",
+                status=400,
+            ) from None
         raise
+    if nesting > limits.max_nesting:
+        raise QueryRefused(
+            "BAD_REQUEST",
+            f"an argument value nests deeper than {limits.max_nesting} levels",
+            status=400,
+        )
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -93,20 +121,58 @@ def check(query: str, variables: Mapping[str, Any] | None, limits: Limits) -> Do
     walker = _Walker(fragments, dict(variables or {}), limits)
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
-            cost = walker.cost(definition.selection_set, depth=1, seen=())
-            if cost > limits.max_nodes:
-                raise QueryRefused(
-                    "QUERY_TOO_COSTLY",
-                    f"the query could return about {cost} nodes; at most {limits.max_nodes} "
-                    "(ask for fewer with first, or split it)",
-                )
+            walker.operation(definition.selection_set)
     return document
 
 
 @functools.lru_cache(maxsize=256)
-def _parse(query: str, max_tokens: int) -> DocumentNode:
-    """Parsed once per query text: clients send the same few queries again and again."""
-    return parse(query, max_tokens=max_tokens)
+def _parse(query: str, max_tokens: int) -> tuple[DocumentNode, int]:
+    """Parsed once per query text (clients send the same few queries again and again),
+    with the deepest nesting of its argument values."""
+    document = parse(query, max_tokens=max_tokens)
+    return document, _value_nesting(document)
+
+
+def _value_nesting(document: DocumentNode) -> int:
+    """How deep object and list values nest anywhere in ``document`` (graphql-core's
+    visitor walks with a stack of its own, so a deep value cannot exhaust ours)."""
+
+    class Nesting(Visitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.depth = 0
+            self.deepest = 0
+
+        def enter(self, node: Any, *_: Any) -> Any:
+            if isinstance(node, ObjectValueNode | ListValueNode):
+                self.depth += 1
+                self.deepest = max(self.deepest, self.depth)
+                if self.deepest > 1000:
+                    return BREAK
+            return None
+
+        def leave(self, node: Any, *_: Any) -> Any:
+            if isinstance(node, ObjectValueNode | ListValueNode):
+                self.depth -= 1
+            return None
+
+    nesting = Nesting()
+    visit(document, nesting)
+    return nesting.deepest
+
+
+def value_nesting(value: Any) -> int:
+    """How deep lists and objects nest in a JSON value (a request's variables); counted
+    with a stack of our own."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.extend((v, depth) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _aliases(selection_set: SelectionSetNode | None) -> int:
@@ -131,6 +197,28 @@ class _Walker:
         self.fragments = fragments
         self.variables = variables
         self.limits = limits
+        # (fragment, depth) -> its cost there: each fragment is walked once per depth, so
+        # spreading a fragment twice per level costs two lookups, not twice the work.
+        self._memo: dict[tuple[str, int], tuple[int, int]] = {}
+        self.fields = 0  # field selections once fragments are expanded
+
+    def operation(self, selection_set: SelectionSetNode) -> None:
+        self._capped(self.cost(selection_set, depth=1, seen=()))
+
+    def _capped(self, cost: int) -> int:
+        if cost > self.limits.max_nodes:
+            raise QueryRefused(
+                "QUERY_TOO_COSTLY",
+                f"the query could return about {cost} nodes; at most {self.limits.max_nodes} "
+                "(ask for fewer with first, or split it)",
+            )
+        if self.fields > self.limits.max_nodes:
+            raise QueryRefused(
+                "QUERY_TOO_COSTLY",
+                f"the query selects more than {self.limits.max_nodes} fields once its "
+                "fragments are expanded",
+            )
+        return cost
 
     def cost(
         self, selection_set: SelectionSetNode | None, depth: int, seen: tuple[str, ...]
@@ -147,12 +235,27 @@ class _Walker:
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is not None and name not in seen:  # cycles are a validation error
-                    total += self.cost(fragment.selection_set, depth, (*seen, name))
+                    total += self._fragment(name, fragment, depth, seen)
             elif isinstance(selection, InlineFragmentNode):
                 total += self.cost(selection.selection_set, depth, seen)
             elif isinstance(selection, FieldNode):
+                self.fields += 1
                 total += self._field(selection, depth, seen)
+            self._capped(total)
         return total
+
+    def _fragment(
+        self, name: str, fragment: FragmentDefinitionNode, depth: int, seen: tuple[str, ...]
+    ) -> int:
+        key = (name, depth)
+        if key in self._memo:
+            cost, fields = self._memo[key]
+            self.fields += fields
+            return cost
+        fields_before = self.fields
+        cost = self.cost(fragment.selection_set, depth, (*seen, name))
+        self._memo[key] = (cost, self.fields - fields_before)
+        return cost
 
     def _field(self, field: FieldNode, depth: int, seen: tuple[str, ...]) -> int:
         name = field.name.value

@@ -57,7 +57,7 @@ from nhigraph.graph.policy import BlastPolicy, Policy, default_policy
 from nhigraph.graph.posture import Posture, assess_posture
 from nhigraph.graph.reviews import record_review
 from nhigraph.graph.store import JSONValue, Store, StoredNode
-from nhigraph.ingest.redaction import Fingerprinter
+from nhigraph.secrets import Fingerprinter
 
 MAX_PAGE = 100
 T = TypeVar("T")

@@ -231,18 +231,29 @@ def is_live(credential: CredentialFacts, as_of: str) -> bool:
     return not credential.principals_enabled or any(credential.principals_enabled)
 
 
+#: How many ids an error message quotes; the rest are counted (a request may name thousands).
+QUOTED_IDS = 5
+
+
+def _a_few(ids: Sequence[str]) -> str:
+    """``a, b, c`` — or the first few and how many there are, so a message stays short."""
+    if len(ids) <= QUOTED_IDS:
+        return ", ".join(ids)
+    return f"{', '.join(ids[:QUOTED_IDS])} and {len(ids) - QUOTED_IDS} more ({len(ids)} in all)"
+
+
 def resolve_start(view: ReachView, ids: Sequence[str]) -> list[str]:
     """The credential ids a mixed list of credential/integration/vendor/team ids stands for."""
     wanted = list(dict.fromkeys(ids))
     found = view.resolve_start(wanted)
     unknown = [i for i in wanted if i not in found]
     if unknown:
-        raise UnknownStartError("unknown start ids: " + ", ".join(unknown))
+        raise UnknownStartError("unknown start ids: " + _a_few(unknown))
     wrong = [f"{i} ({found[i][0]})" for i in wanted if found[i][0] not in START_LABELS]
     if wrong:
         raise UnknownStartError(
             "a blast radius starts from credentials, integrations, vendors or teams, not: "
-            + ", ".join(wrong)
+            + _a_few(wrong)
         )
     return sorted({c for i in wanted for c in found[i][1]})
 

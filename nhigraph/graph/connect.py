@@ -18,6 +18,7 @@ def open_store(settings: Settings) -> Store:
             database=settings.neo4j_database,
             batch_rows=settings.neo4j_batch_rows,
             tx_timeout=settings.neo4j_tx_timeout,
+            connect_timeout=settings.neo4j_connect_timeout,
         )
     from nhigraph.graph.embedded import EmbeddedStore
 

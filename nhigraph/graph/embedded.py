@@ -17,6 +17,7 @@ applies starts from what the file holds. Readers catch up with ``refresh()``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -303,7 +304,10 @@ class EmbeddedStore:
     def generation(self) -> int:
         """The file's generation: every committed write, from any process, moves it."""
         with self._lock:
-            (generation,) = self._db.execute(_GENERATION).fetchone()
+            try:
+                (generation,) = self._db.execute(_GENERATION).fetchone()
+            except sqlite3.Error as exc:  # e.g. a closed connection
+                raise StoreError(f"{self.path}: cannot be read ({exc})") from None
         return int(generation)
 
     def refresh(self) -> bool:
@@ -318,7 +322,10 @@ class EmbeddedStore:
     def incomplete_runs(self) -> list[RunRecord]:
         """Runs recorded pending with no later complete run of their source and tenant."""
         with self._lock:
-            rows = self._db.execute(_INCOMPLETE_RUNS).fetchall()
+            try:
+                rows = self._db.execute(_INCOMPLETE_RUNS).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot be read ({exc})") from None
         return [RunRecord(*row) for row in rows]
 
     @property
@@ -791,6 +798,11 @@ class EmbeddedStore:
                     raise StoreError(
                         f"{self.path}: write failed, nothing was changed ({exc})"
                     ) from None
+            except sqlite3.Error as exc:  # e.g. a closed connection
+                self._lock.release()
+                raise StoreError(
+                    f"{self.path}: write failed, nothing was changed ({exc})"
+                ) from None
             except BaseException:
                 self._lock.release()
                 raise
@@ -820,8 +832,9 @@ class EmbeddedStore:
             db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
             db.execute("COMMIT")
         except sqlite3.Error as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # a closed or broken connection
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
             raise StoreError(f"{self.path}: write failed, nothing was changed ({exc})") from None
         except BaseException:
             if db.in_transaction:

@@ -553,15 +553,13 @@ def reused_secret(scan: Scan) -> Iterator[Hit]:
         fingerprint = scan.credentials[credential].get("fingerprint")
         if fingerprint:
             by_fingerprint.setdefault(str(fingerprint), []).append(credential)
-    for fingerprint, credentials in sorted(by_fingerprint.items()):
+    for _fingerprint, credentials in sorted(by_fingerprint.items()):
         integrations = sorted({i for c in credentials for i in scan.holders(c)})
         if len(integrations) < 2:
             continue
-        evidence = {
-            "fingerprint": fingerprint,
-            "credentials": credentials,
-            "integrations": integrations,
-        }
+        # The fingerprint itself stays in the store: evidence is shown to every analyst
+        # and exported, and a keyed hash of a secret is still material about it.
+        evidence = {"credentials": credentials, "integrations": integrations}
         for credential in credentials:
             for integration in scan.charged_to(credential):
                 yield Hit(credential, integration, evidence)

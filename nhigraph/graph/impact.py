@@ -6,8 +6,8 @@ answers) and an ``Estate`` snapshot (names, kinds, identifiers, owners); results
 plain objects with ``to_dict()`` for JSON. How each credential is revoked comes from
 ``revocation.yaml`` beside this module. Nothing here keeps, logs or returns a secret: a
 secret pasted by a responder is hashed on arrival by the caller's fingerprint function
-(``ingest.redaction.Fingerprinter.fingerprint``, passed in so that graph code never
-imports ingest) and only the hash is compared. It opens no connection and reads no
+(``nhigraph.secrets.Fingerprinter.fingerprint``, passed in so that graph code never
+reads a key) and only the hash is compared. It opens no connection and reads no
 setting; ``ReducedView`` hides credentials, scopes and stores from any view without
 writing to a store.
 """

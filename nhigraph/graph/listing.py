@@ -100,11 +100,21 @@ def cursor_of(key: tuple[Any, ...]) -> str:
 
 
 def _key_from(cursor: str) -> tuple[Any, ...]:
+    """The sort key a cursor holds: a list of lists of scalars, as ``cursor_of`` writes it.
+    Anything else (other JSON, JSON nested past the decoder's depth) is a ``BadCursor``."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return tuple(tuple(part) for part in raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise BadCursor("'after' is not a cursor this API gave out") from None
+    if not isinstance(raw, list) or not all(
+        isinstance(part, list) and all(_scalar(v) for v in part) for part in raw
+    ):
+        raise BadCursor("'after' is not a cursor this API gave out")
+    return tuple(tuple(part) for part in raw)
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 def page(

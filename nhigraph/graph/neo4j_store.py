@@ -11,16 +11,18 @@ bookkeeping: no read of the graph (stats, export, nodes by label) ever returns t
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
 from nhigraph import queries
 from nhigraph.errors import StoreError
@@ -92,6 +94,33 @@ def _from_db(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _unreachable_as_store_error(read: Callable[P, R]) -> Callable[P, R]:
+    """A read that fails because the server is gone, frozen past the driver's timeouts or
+    refusing (``ServiceUnavailable``, ``SessionExpired``, a reset socket, a server error)
+    raises our ``StoreError``, never the driver's exception."""
+
+    @functools.wraps(read)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return read(*args, **kwargs)
+        except (DriverError, OSError) as exc:
+            store = args[0]
+            raise StoreError(
+                f"Neo4j at {getattr(store, 'uri', '?')} is not reachable ({type(exc).__name__})"
+            ) from None
+        except Neo4jError as exc:
+            store = args[0]
+            raise StoreError(
+                f"Neo4j at {getattr(store, 'uri', '?')} refused a read: {exc.code}"
+            ) from None
+
+    return guarded
+
+
 def _integration_row(r: neo4j.Record) -> IntegrationRow:
     return IntegrationRow(r["id"], r["risk"], r["tier"], r["blast_score"], r["due"], r["body"])
 
@@ -107,6 +136,7 @@ class Neo4jStore:
         database: str = "neo4j",
         batch_rows: int = 5000,
         tx_timeout: float | None = None,
+        connect_timeout: float = 5.0,
     ) -> None:
         self.uri = uri
         self.tx_timeout = tx_timeout
@@ -114,8 +144,14 @@ class Neo4jStore:
         self.batch_rows = batch_rows
         # Notifications (e.g. "property key does not exist" for optional properties such as
         # patches) are for query authors, not for logs.
+        # A stopped server otherwise costs every call the driver's default 60 s of trying
+        # to acquire a connection; a frozen one, 30 s per connection attempt.
         self._driver = GraphDatabase.driver(
-            uri, auth=(user, password), notifications_min_severity="OFF"
+            uri,
+            auth=(user, password),
+            notifications_min_severity="OFF",
+            connection_timeout=connect_timeout,
+            connection_acquisition_timeout=connect_timeout,
         )
         self._local = threading.local()  # one reader session per thread (the API's pool)
         self._sessions: list[neo4j.Session] = []
@@ -140,6 +176,7 @@ class Neo4jStore:
 
     # ------------------------------------------------------------------ reading
 
+    @_unreachable_as_store_error
     def generation(self) -> int:
         """The store's generation: every committed write, from any process, moves it."""
         return int(self._rows("generation")[0]["generation"])
@@ -153,6 +190,7 @@ class Neo4jStore:
             self._seen_generation = current
         return moved
 
+    @_unreachable_as_store_error
     def incomplete_runs(self) -> list[RunRecord]:
         """Runs recorded pending with no later complete run of their source and tenant."""
         return [
@@ -160,6 +198,7 @@ class Neo4jStore:
             for r in self._rows("runs_incomplete")
         ]
 
+    @_unreachable_as_store_error
     def labels_of(self, ids: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(ids))
         found: dict[str, str] = {}
@@ -171,6 +210,7 @@ class Neo4jStore:
                     found[record["id"]] = record["label"]
         return found
 
+    @_unreachable_as_store_error
     def get_node(self, node_id: str) -> StoredNode | None:
         with self._session() as session:
             record = session.run(queries.load("nodes_by_id"), ids=[node_id]).single()
@@ -180,6 +220,7 @@ class Neo4jStore:
         props.pop("id", None)
         return StoredNode(record["label"], record["id"], props)
 
+    @_unreachable_as_store_error
     def get_nodes(self, ids: Iterable[str]) -> dict[str, StoredNode]:
         wanted = list(dict.fromkeys(ids))
         found: dict[str, StoredNode] = {}
@@ -190,6 +231,7 @@ class Neo4jStore:
                 found[r["id"]] = StoredNode(r["label"], r["id"], props)
         return found
 
+    @_unreachable_as_store_error
     def nodes_of(self, label: str) -> list[StoredNode]:
         if label not in _LABELS:
             raise StoreError(f"unknown label {label!r}")
@@ -200,6 +242,7 @@ class Neo4jStore:
             nodes.append(StoredNode(label, r["id"], props))
         return nodes
 
+    @_unreachable_as_store_error
     def neighbours(
         self, rel_type: str, direction: str, ids: Iterable[str]
     ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
@@ -214,6 +257,7 @@ class Neo4jStore:
                 found.setdefault(r["id"], []).append((r["other"], props))
         return {k: sorted(v, key=lambda item: item[0]) for k, v in found.items()}
 
+    @_unreachable_as_store_error
     def integration_refs(self, derived_source: str) -> list[IntegrationRef]:
         with self._session() as session:
             return [
@@ -230,6 +274,7 @@ class Neo4jStore:
                 for r in session.run(queries.load("integration_refs"), derived=derived_source)
             ]
 
+    @_unreachable_as_store_error
     def vendor_refs(self) -> list[VendorRef]:
         with self._session() as session:
             return [
@@ -237,6 +282,7 @@ class Neo4jStore:
                 for r in session.run(queries.load("vendor_refs"))
             ]
 
+    @_unreachable_as_store_error
     def stats(self) -> GraphStats:
         with self._session() as session:
             nodes = {r["label"]: r["count"] for r in session.run(queries.load("stats_nodes"))}
@@ -244,6 +290,13 @@ class Neo4jStore:
         return GraphStats(nodes=dict(sorted(nodes.items())), rels=dict(sorted(rels.items())))
 
     def export(self) -> Iterator[StoredNode | StoredRel]:
+        try:
+            yield from self._export()
+        except (DriverError, OSError, Neo4jError) as exc:
+            what = type(exc).__name__
+            raise StoreError(f"Neo4j at {self.uri} is not reachable ({what})") from None
+
+    def _export(self) -> Iterator[StoredNode | StoredRel]:
         with self._session() as session:
             for record in session.run(queries.load("export_nodes")):
                 props = _from_db(record["props"])
@@ -268,10 +321,13 @@ class Neo4jStore:
                 self._sessions.append(reader)
         try:
             return list(reader.run(queries.load(name), params))
-        except ServiceUnavailable as exc:
-            reader.close()
+        except (DriverError, OSError, Neo4jError) as exc:
+            # A broken session is dropped; the next read on this thread opens a new one.
             self._local.reader = None
-            raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
+            with contextlib.suppress(DriverError, OSError, Neo4jError):
+                reader.close()
+            what = exc.code if isinstance(exc, Neo4jError) else type(exc).__name__
+            raise StoreError(f"Neo4j at {self.uri} is not reachable ({what})") from None
 
     def resolve_start(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
         return {
@@ -452,6 +508,7 @@ class Neo4jStore:
         }
         self._commit(lambda tx: _generation_of(tx.run(queries.load("run_finish"), params)))
 
+    @_unreachable_as_store_error
     def clear(self) -> None:
         """Delete everything (tests, and starting over); the generation moves on."""
         with self._session() as session:
@@ -481,7 +538,7 @@ class Neo4jStore:
             ):
                 generation = work(tx)
                 tx.commit()
-        except ServiceUnavailable as exc:
+        except (DriverError, OSError) as exc:
             raise StoreError(f"Neo4j at {self.uri} is not reachable ({exc})") from None
         except Neo4jError as exc:
             raise StoreError(
@@ -546,6 +603,7 @@ class Neo4jStore:
         run("posture_findings_resolve", build=build, now=now)
         run("posture_meta_write", meta=dict(rows.meta))
 
+    @_unreachable_as_store_error
     def posture_meta(self) -> dict[str, str] | None:
         found = self._rows("posture_meta")
         if not found:
@@ -554,6 +612,7 @@ class Neo4jStore:
         meta.pop("key", None)
         return {k: str(v) for k, v in meta.items()}
 
+    @_unreachable_as_store_error
     def posture_findings(self, query: FindingQuery) -> list[StoredFinding]:
         rows = self._rows(
             "posture_findings",
@@ -569,6 +628,7 @@ class Neo4jStore:
             for r in rows
         ]
 
+    @_unreachable_as_store_error
     def posture_finding_counts(self) -> dict[int, int]:
         return {int(r["rank"]): int(r["count"]) for r in self._rows("posture_finding_counts")}
 
@@ -598,18 +658,21 @@ class Neo4jStore:
             out.append((row, cursor))
         return out
 
+    @_unreachable_as_store_error
     def posture_integration(self, integration: str) -> IntegrationRow | None:
         found = self._rows("posture_integration", id=integration)
         if not found:
             return None
         return _integration_row(found[0])
 
+    @_unreachable_as_store_error
     def posture_reach(self, integration: str) -> list[tuple[str, str, int]]:
         return [
             (r["store"], r["access"], int(r["depth"]))
             for r in self._rows("posture_reach", id=integration)
         ]
 
+    @_unreachable_as_store_error
     def posture_shared(self, first: int, after: str | None = None) -> list[SharedRow]:
         return [
             SharedRow(r["id"], int(r["excess"]), r["body"])

@@ -17,18 +17,47 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from nhigraph.errors import NhigraphError
 from nhigraph.graph.estate import Estate
 from nhigraph.graph.model import Label, RelType, Review, ReviewDecision, format_utc
 from nhigraph.graph.policy import Policy
 from nhigraph.graph.risk import RiskAssessment
 from nhigraph.graph.store import Batch, NodeRow, RelRow, Store, SyncRun
+from nhigraph.secrets import secret_kind
 
 SOURCE = "reviews"
 
 
 class UnknownIntegration(NhigraphError):
     code = "NOT_FOUND"
+
+
+class BadReview(NhigraphError):
+    """A review that cannot be recorded as given; the message never quotes the value."""
+
+    code = "BAD_USER_INPUT"
+
+
+#: Review notes are free text, capped like every other text of the model.
+NOTES_MAX = 2000
+
+
+def check_notes(notes: str | None) -> None:
+    """Refuse notes that hold a secret (every reader can read a review: a pasted token
+    would be published to all of them) or that are over ``NOTES_MAX`` characters. The
+    same secret shapes as ingest redacts; the message names the kind, never the value."""
+    if notes is None:
+        return
+    kind = secret_kind(notes)
+    if kind is not None:
+        raise BadReview(
+            f"notes look like they hold {kind}; reviews are readable by every reader, so "
+            "leave the secret out (and revoke it if it is real)"
+        )
+    if len(notes.strip()) > NOTES_MAX:
+        raise BadReview(f"notes have {len(notes.strip())} characters; at most {NOTES_MAX}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +89,26 @@ def record_review(
     now: datetime | None = None,
 ) -> ReviewRecord:
     """Write one review of ``integration`` (which must exist) in its own transaction."""
+    check_notes(notes)
     if store.labels_of([integration]).get(integration) != Label.INTEGRATION:
         raise UnknownIntegration(f"no integration {integration}")
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     review_id = f"review:{integration}@{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    review = Review(
-        id=review_id,
-        decision=ReviewDecision(decision),
-        notes=notes,
-        reviewer=reviewer,
-        reviewed_at=moment,
-    )
+    try:
+        review = Review(
+            id=review_id,
+            decision=ReviewDecision(decision),
+            notes=notes,
+            reviewer=reviewer,
+            reviewed_at=moment,
+        )
+    except (ValidationError, ValueError) as exc:
+        fields = (
+            sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+            if isinstance(exc, ValidationError)
+            else ["decision"]
+        )
+        raise BadReview(f"not a valid review: check {', '.join(fields)}") from None
     props = review.model_dump(mode="json", exclude={"id"}, exclude_none=True)
     batch = Batch(
         SOURCE,
