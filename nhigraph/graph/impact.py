@@ -581,7 +581,7 @@ class Match:
     credential: str
     kind: str
     identifier: str | None
-    how: str  # "fingerprint" | "identifier" | "suffix"
+    how: str  # "fingerprint" | "identifier" | "prefix" | "suffix"
     integrations: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -595,7 +595,7 @@ class Match:
 
 
 MIN_SUFFIX = 4
-_HOW_RANK = {"fingerprint": 0, "identifier": 1, "suffix": 2}
+_HOW_RANK = {"fingerprint": 0, "identifier": 1, "prefix": 2, "suffix": 3}
 _ELLIPSES = ("…", "...")
 # A public handle's parts: "client 6b1f…, secret …Qk7v2mXp" -> client, 6b1f…, secret, …Qk7v2mXp
 _PART = re.compile(r"[^\s,;()\[\]]+")
@@ -620,8 +620,11 @@ def credential_lookup(
     ``identifier``: an exact match of a credential's identifier, or of one of its parts
     (a client id or key id inside "client <id>, secret …<last characters>"), is an
     ``identifier`` match; otherwise at least ``MIN_SUFFIX`` characters that end one of its
-    parts are a ``suffix`` match ("the last characters of a token"). A leading ellipsis
-    (``…a1b2c3d4`` or ``...a1b2c3d4``) asks for a suffix match only.
+    parts are a ``suffix`` match ("the last characters of a token"), and at least as many
+    that start one a ``prefix`` match (``AKIA``, a key id's first characters). A leading
+    ellipsis (``…a1b2c3d4`` or ``...a1b2c3d4``) asks for a suffix match only, a trailing
+    one (``AKIAQ3…``) for a prefix match only. Fewer characters that are no whole
+    identifier or part are refused with the reason, rather than matching nothing.
 
     ``secret``: hashed once with ``fingerprint`` (the installation's keyed hash) and
     compared with the credentials' ``fingerprint`` (a ``fingerprint`` match); the last
@@ -682,25 +685,39 @@ def _by_identifier(
 ) -> Iterable[tuple[str, str]]:
     query = identifier.strip()
     suffix_only = query.startswith(_ELLIPSES)
+    prefix_only = not suffix_only and query.endswith(_ELLIPSES)
     core = query
     for mark in _ELLIPSES:
-        core = core.removeprefix(mark)
-    if suffix_only and len(core) < MIN_SUFFIX:
+        core = core.removeprefix(mark).removesuffix(mark)
+    if (suffix_only or prefix_only) and len(core) < MIN_SUFFIX:
+        where = "after" if suffix_only else "before"
+        end = "end" if suffix_only else "start"
         raise IncidentInputError(
-            f"give at least {MIN_SUFFIX} characters after the ellipsis to match the end of "
+            f"give at least {MIN_SUFFIX} characters {where} the ellipsis to match the {end} of "
             "an identifier"
         )
     if not core:
         raise IncidentInputError("an empty identifier matches nothing")
+    found = 0
     for credential, props in credentials.items():
         handle = props.get("identifier")
         if not isinstance(handle, str):
             continue
         parts = _PART.findall(handle)
-        if not suffix_only and (query == handle.strip() or query in parts):
+        if not (suffix_only or prefix_only) and (query == handle.strip() or query in parts):
+            found += 1
             yield credential, "identifier"
-        elif len(core) >= MIN_SUFFIX and any(p.endswith(core) for p in parts):
+        elif len(core) >= MIN_SUFFIX and not prefix_only and any(p.endswith(core) for p in parts):
+            found += 1
             yield credential, "suffix"
+        elif len(core) >= MIN_SUFFIX and not suffix_only and any(p.startswith(core) for p in parts):
+            found += 1
+            yield credential, "prefix"
+    if not found and len(core) < MIN_SUFFIX:
+        raise IncidentInputError(
+            f"{core!r} is no whole identifier or part of one; give at least {MIN_SUFFIX} "
+            "characters to match the start or the end of an identifier"
+        )
 
 
 # --------------------------------------------------------------------------- what if
