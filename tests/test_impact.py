@@ -435,6 +435,29 @@ def test_what_if_the_syncbridge_salesforce_token_is_revoked(store: Store) -> Non
     ]  # fmt: skip
 
 
+def test_what_if_revoking_a_key_lists_what_it_exposed_which_stays_live(store: Store) -> None:
+    chained_estate().load(store)
+    result = what_if(
+        store, read_estate(store), POLICY, NOW, revoke_credentials=["aws:prod:key:etl"]
+    )
+    assert result.exposure_after < result.exposure_before
+    assert [(e.id, e.depth, e.found_in, e.followed) for e in result.still_exposed] == [
+        ("gh:acme:cred:alpha", 1, "aws:prod:secrets", True),
+        ("gh:acme:cred:bot", 1, "aws:prod:secrets", True),
+        ("legacy:cred:x", 1, "aws:prod:secrets", True),
+        ("okta:acme:cred:lost", 1, "aws:prod:secrets", True),
+        ("snow:acme:cred:dbt", 1, "aws:prod:secrets", True),
+        ("snow:acme:cred:reader", 2, "snow:acme:db:ANALYTICS", True),
+    ]
+    assert result.to_dict()["still_exposed"][0]["id"] == "gh:acme:cred:alpha"
+    # Revoking the stored ones too leaves only what they do not cover.
+    both = what_if(store, read_estate(store), POLICY, NOW,
+                   revoke_credentials=["aws:prod:key:etl", "snow:acme:cred:dbt"])  # fmt: skip
+    assert "snow:acme:cred:dbt" not in [e.id for e in both.still_exposed]
+    assert what_if(store, read_estate(store), POLICY, NOW,
+                   remove_scopes=["snow:acme/TRANSFORMER"]).still_exposed == ()  # fmt: skip
+
+
 def test_what_if_a_scope_and_a_store_are_removed(store: Store) -> None:
     chained_estate().load(store)
     estate = read_estate(store)

@@ -858,6 +858,9 @@ class WhatIf:
     exposure_before: float
     exposure_after: float
     breaks: tuple[Breakage, ...]
+    #: credentials the revoked ones exposed (kept in stores they reached) that stay live:
+    #: revoking a token does not take back what its holder could already copy
+    still_exposed: tuple[ExposedCredential, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -870,6 +873,7 @@ class WhatIf:
             "exposure_before": self.exposure_before,
             "exposure_after": self.exposure_after,
             "breaks": [b.to_dict() for b in self.breaks],
+            "still_exposed": [e.to_dict() for e in self.still_exposed],
         }
 
 
@@ -929,7 +933,8 @@ def what_if(
     credentials lose a granted scope, with the teams that own or use them.
 
     Cost: one O(V + E) backward walk over the estate to find the integrations that can
-    reach anything removed, then two blast radii for each of those.
+    reach anything removed, then two blast radii for each of those, and one of the
+    revoked credentials (what they exposed stays exposed: ``still_exposed``).
     """
     blast_policy = _blast(policy)
     revoked = _known(estate, Label.CREDENTIAL, revoke_credentials, "credentials")
@@ -960,7 +965,19 @@ def what_if(
         exposure_before=float(round(sum(c.before.score for c in changes), 6)),
         exposure_after=float(round(sum(c.after.score for c in changes), 6)),
         breaks=tuple(breaks),
+        still_exposed=_still_exposed(view, revoked, as_of, blast_policy, max_chain),
     )
+
+
+def _still_exposed(
+    view: ReachView, revoked: Sequence[str], as_of: str, policy: BlastPolicy, max_chain: int
+) -> tuple[ExposedCredential, ...]:
+    """What the revoked credentials' holder could read before: exposed credentials that
+    are not revoked too stay live, whatever the exposure score says after."""
+    if not revoked:
+        return ()
+    exposed = blast_radius(view, revoked, as_of, policy, max_chain).exposed
+    return tuple(e for e in exposed if e.id not in set(revoked))
 
 
 def _reach(radius: BlastRadius) -> tuple[Any, ...]:
