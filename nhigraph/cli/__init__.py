@@ -20,13 +20,13 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console entry point: user errors become one line and exit code 1."""
+    """Console entry point: user errors become one line and their exit code (docs/cli.md)."""
     try:
         app()
     except NhigraphError as exc:
         line = " ".join(str(exc).split())  # one line, whatever a driver put in its message
-        err.print(f"nhigraph: error: {line}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
+        err.print(f"nhigraph: error: {line}", soft_wrap=True)
+        sys.exit(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
-        err.print("nhigraph: interrupted", markup=False)
+        err.print("nhigraph: interrupted")
         sys.exit(130)

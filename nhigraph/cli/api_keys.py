@@ -7,7 +7,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from nhigraph.cli.app import app, err, out, state
@@ -66,7 +65,7 @@ def api_key_create(
     if as_json:
         out.print_json(json.dumps({**record.public(), "key": secret}))
         return
-    out.print(f"{record.id} ({record.role}, {escape(record.name)}): {secret}", soft_wrap=True)
+    out.print(f"{record.id} ({record.role}, {record.name}): {secret}", soft_wrap=True)
     err.print("This is the only time the key is shown; nhigraph keeps only its hash.")
 
 
@@ -83,12 +82,18 @@ def api_key_list(
     for head in ("id", "name", "role", "created", "revoked"):
         table.add_column(head)
     for k in keys:
-        table.add_row(k.id, escape(k.name), k.role.value, k.created_at, k.revoked_at or "")
+        table.add_row(k.id, k.name, k.role.value, k.created_at, k.revoked_at or "")
     out.print(table)
 
 
 @keys_app.command("revoke")
-def api_key_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (key_...)")]) -> None:
+def api_key_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id (key_...)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
     """Revoke a key; a running server stops accepting it at its next request."""
     record = _keyring().revoke(key_id)
+    if as_json:
+        out.print_json(json.dumps(record.public()))
+        return
     out.print(f"{record.id} revoked at {record.revoked_at}")

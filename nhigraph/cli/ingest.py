@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from nhigraph.cli.app import app, count, err, open_for_read, out, quiet, state
 from nhigraph.errors import ConfigError, InputError, NhigraphError
@@ -126,15 +126,15 @@ def sources(
         return
     for source in known:
         table = Table(
-            title=f"{source.name}: {escape(source.title)}",
+            title=f"{source.name}: {source.title}",
             title_justify="left",
-            caption=f"--tenant: {escape(source.tenant_help)}",
+            caption=f"--tenant: {source.tenant_help}",
             caption_justify="left",
         )
         for head in ("saved as", "call", "needs"):
             table.add_column(head, overflow="fold")
         for e in source.endpoints:
-            table.add_row(f"{e.name}[.*].{e.format}", escape(e.path), escape(e.permission))
+            table.add_row(f"{e.name}[.*].{e.format}", e.path, e.permission)
         out.print(table)
 
 
@@ -249,13 +249,13 @@ def _write_and_report(
         shown = ", ".join(unclassified[:10]) + (" ..." if len(unclassified) > 10 else "")
         verb = "is" if len(unclassified) == 1 else "are"
         out.print(
-            f"[yellow]{count(len(unclassified), 'scope')} {verb} not in the catalogue[/] "
-            f"(stored as write, reaching their tenant): {escape(shown)}"
+            Text(f"{count(len(unclassified), 'scope')} {verb} not in the catalogue", style="yellow")
+            + Text(f" (stored as write, reaching their tenant): {shown}")
         )
     for gap in incomplete or []:
-        err.print(f"warning: incomplete: {escape(gap)}")
+        err.print(f"warning: incomplete: {gap}")
     for warning in warnings:
-        err.print(f"warning: {escape(warning)}")
+        err.print(f"warning: {warning}")
 
 
 @app.command()
@@ -263,7 +263,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """Count nodes per label and relationships per type."""
-    store = open_for_read()
+    store = open_for_read(allow_empty=True)
     try:
         result = store.stats()
     finally:
@@ -294,7 +294,7 @@ def export(
     """Write the whole graph (nodes by id, then relationships) as JSON."""
     if fmt != "json":
         raise ConfigError(f"export format {fmt!r} is not supported (use json)")
-    store = open_for_read()
+    store = open_for_read(allow_empty=True)
     try:
         stream = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
@@ -334,6 +334,7 @@ def generate(
     output: Annotated[Path, typer.Option("-o", "--output", help=".json, .yaml or .yml")] = Path(
         "estate.json"
     ),
+    as_json: Annotated[bool, typer.Option("--json", help="print what was written as JSON")] = False,
 ) -> None:
     """Write a realistic synthetic estate in the inventory format."""
     from nhigraph.ingest import synthetic
@@ -342,6 +343,10 @@ def generate(
         raise ConfigError(f"{output}: use a .json, .yaml or .yml file name")
     document = synthetic.generate(integrations, seed, chaining)
     synthetic.write(document, output)
+    if as_json:
+        out.print_json(json.dumps({"output": str(output), "integrations": integrations,
+                                   "seed": seed, "chaining": chaining}))  # fmt: skip
+        return
     err.print(f"wrote {output}: {integrations} integrations, seed {seed}")
 
 

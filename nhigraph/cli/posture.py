@@ -1,41 +1,53 @@
-"""Posture commands: findings, risk, the review queue, recording a review, the report."""
+"""Posture commands: findings, risk, the review queue, recording a review, the report.
+
+Each leads with counts and the worst items; ``--all`` lists everything, ``--json`` all
+of it with ids. Integrations are named by name or id.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
+from rich.console import RenderableType
+from rich.text import Text
 
-from nhigraph.cli.app import app, open_for_read, out, parse_as_of, state
+from nhigraph.cli.app import app, names, open_for_read, out, parse_as_of, resolve, state, working
+from nhigraph.cli.blast import ALL, TOP, more, print_all, start_ids, subject, table
 from nhigraph.errors import ConfigError
-from nhigraph.graph.blast import (
-    blast_radius,
-    resolve_start,
-)
-from nhigraph.graph.connect import open_store
-from nhigraph.graph.model import format_utc
+from nhigraph.graph.blast import blast_radius, resolve_start
+from nhigraph.graph.model import Label, format_utc
 from nhigraph.graph.policy import load_policy
+from nhigraph.graph.search import NameIndex
 from nhigraph.settings import StoreKind
 
+SEVERITIES = ("critical", "high", "medium", "low")
+_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
-def _posture(as_of: str | None) -> Any:
+
+def _posture_and_names(as_of: str | None, integrations: list[str] | None = None) -> Any:
     from nhigraph.graph.posture import assess_posture
 
     settings = state.settings()
     policy = load_policy(settings.policy)
-    store = open_store(settings)
+    store = open_for_read(settings)
     try:
-        return assess_posture(store, policy, parse_as_of(as_of))
+        index = names(store)
+        resolve(store, integrations, Label.INTEGRATION, "integration")  # unknown names fail first
+        with working("assessing every integration (findings, risk, reviews)"):
+            return assess_posture(store, policy, parse_as_of(as_of)), index
     finally:
         store.close()
 
 
-_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+def posture_ids(index: NameIndex, given: list[str] | None) -> list[str] | None:
+    if not given:
+        return given
+    return [index.resolve(text, [Label.INTEGRATION], "integration") for text in given]
 
 
 @app.command()
@@ -45,11 +57,16 @@ def findings(
         list[str] | None, typer.Option(help="only these severities (repeatable)")
     ] = None,
     rule: Annotated[list[str] | None, typer.Option(help="only these rule ids")] = None,
-    integration: Annotated[list[str] | None, typer.Option(help="only about these")] = None,
+    integration: Annotated[
+        list[str] | None, typer.Option(help="only about these integrations (name or id)")
+    ] = None,
+    show_all: Annotated[bool, ALL] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
-    """What is wrong: every finding with its rule, evidence and remediation."""
-    posture = _posture(as_of)
+    """What is wrong: counts by severity and rule, then each finding (worst first) with
+    its evidence and remediation."""
+    posture, index = _posture_and_names(as_of, integration)
+    integration = posture_ids(index, integration)
     chosen = [
         f
         for f in posture.findings
@@ -61,14 +78,40 @@ def findings(
         out.print_json(json.dumps({"as_of": posture.as_of,
                                    "findings": [f.to_dict() for f in chosen]}))  # fmt: skip
         return
-    table = Table(title=f"findings as of {posture.as_of}: {len(chosen)}", title_justify="left")
-    for head in ("severity", "rule", "title", "subject", "integration"):
-        table.add_column(head, overflow="fold")
+    severities = Counter(f.severity for f in chosen)
+    split = ", ".join(f"{severities[s]} {s}" for s in SEVERITIES if severities[s])
+    by_rule = table("severity", "rule", "count", "title", right=("count",))
+    rules: dict[str, list[Any]] = {}
     for f in chosen:
-        style = _SEVERITY_STYLE.get(f.severity, "")
-        table.add_row(f"[{style}]{f.severity}[/]" if style else f.severity, f.rule,
-                      escape(f.title), escape(f.subject), escape(f.integration or ""))  # fmt: skip
-    out.print(table)
+        rules.setdefault(f.rule, []).append(f)
+    for rule_id, found in rules.items():
+        first = found[0]
+        by_rule.add_row(Text(first.severity, style=_SEVERITY_STYLE.get(first.severity, "")),
+                        rule_id, str(len(found)), first.title)  # fmt: skip
+    shown = chosen if show_all else chosen[:TOP]
+    details: list[RenderableType | None] = []
+    for f in shown:
+        head = Text(f"\n{f.severity} ", style=_SEVERITY_STYLE.get(f.severity, ""))
+        head.append(f"{f.rule} {f.title}", style="bold")
+        details.append(head)
+        details.append(Text(f"subject: {subject(index, f.subject)}"))
+        if f.integration and f.integration != f.subject:
+            details.append(Text(f"integration: {subject(index, f.integration)}"))
+        evidence = json.dumps(f.evidence, sort_keys=True)
+        details.append(Text(f"evidence: {evidence}", style="dim"))
+        details.append(Text(f"fix: {f.remediation}"))
+    print_all(
+        Text(f"{len(chosen)} findings as of {posture.as_of}" + (f": {split}" if split else "")),
+        by_rule if chosen else None,
+        Text(
+            f"\n{'all' if show_all else f'the first {len(shown)}'} findings, worst first:",
+            style="bold",
+        )
+        if chosen
+        else None,
+        *details,
+        more(len(shown), len(chosen)),
+    )
 
 
 @app.command()
@@ -76,17 +119,17 @@ def risk(
     as_of: Annotated[str | None, typer.Option(help="a moment in the past; default now")] = None,
     top: Annotated[int, typer.Option(min=1, help="how many, highest risk first")] = 20,
     explain: Annotated[
-        str | None, typer.Option(help="an integration id: list each factor's contribution")
+        str | None,
+        typer.Option(help="an integration (name or id): list each factor's contribution"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """Risk per integration: blast score plus the points of its findings, and its tier."""
-    posture = _posture(as_of)
+    posture, index = _posture_and_names(as_of, [explain] if explain else None)
     chosen = list(posture.risks)
     if explain is not None:
-        chosen = [r for r in chosen if r.integration == explain]
-        if not chosen:
-            raise ConfigError(f"no integration {explain}")
+        wanted = index.resolve(explain, [Label.INTEGRATION], "integration")
+        chosen = [r for r in chosen if r.integration == wanted]
     else:
         chosen = chosen[:top]
     if as_json:
@@ -94,24 +137,24 @@ def risk(
         return
     if explain is not None:
         item = chosen[0]
-        table = Table(title=f"{escape(item.integration)}: risk {item.risk:g} ({item.tier})",
-                      title_justify="left")  # fmt: skip
-        table.add_column("factor", overflow="fold")
-        table.add_column("points", justify="right")
-        table.add_column("detail", overflow="fold")
+        factors = table("points", "factor", "detail", right=("points",))
         for factor in item.factors:
-            table.add_row(escape(factor.name), f"{factor.points:g}", escape(factor.detail))
-        out.print(table)
+            factors.add_row(f"{factor.points:g}", factor.name, factor.detail)
+        title = Text(subject(index, item.integration), style="bold")
+        title.append(f": risk {item.risk:g} ({item.tier})")
+        print_all(title, Text(item.integration, style="dim"), factors)
         return
-    table = Table(title=f"risk as of {posture.as_of}", title_justify="left")
-    for head in ("tier", "risk", "blast", "integration", "name"):
-        table.add_column(
-            head, overflow="fold", justify="right" if head in ("risk", "blast") else "left"
-        )
+    tiers = Counter(r.tier for r in posture.risks)
+    split = ", ".join(f"{tiers[s]} {s}" for s in SEVERITIES if tiers[s])
+    ranked = table("tier", "risk", "blast", "integration", right=("risk", "blast"))
     for r in chosen:
-        table.add_row(r.tier, f"{r.risk:g}", f"{r.blast_score:g}", escape(r.integration),
-                      escape(r.name))  # fmt: skip
-    out.print(table)
+        ranked.add_row(Text(r.tier, style=_SEVERITY_STYLE.get(r.tier, "")), f"{r.risk:g}",
+                       f"{r.blast_score:g}", r.name)  # fmt: skip
+    print_all(
+        Text(f"{len(posture.risks)} integrations as of {posture.as_of}: {split}"),
+        ranked,
+        more(len(chosen), len(posture.risks)),
+    )
 
 
 @app.command()
@@ -121,30 +164,34 @@ def reviews(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """The review queue: most overdue first, then highest risk, then largest blast score."""
-    posture = _posture(as_of)
+    posture, _index = _posture_and_names(as_of)
     chosen = list(posture.queue)[:top]
     if as_json:
         out.print_json(json.dumps({"as_of": posture.as_of, "queue": [e.to_dict() for e in chosen]}))
         return
-    table = Table(title=f"review queue as of {posture.as_of}", title_justify="left")
-    for head in ("overdue days", "due", "tier", "risk", "integration", "last review"):
-        table.add_column(head, overflow="fold")
+    overdue = sum(1 for e in posture.queue if e.overdue_days > 0)
+    queue = table("overdue", "due", "tier", "risk", "integration", right=("overdue", "risk"))
     for e in chosen:
-        last = (
-            "" if e.last_review is None else f"{e.last_review.decision} {e.last_review.reviewed_at}"
+        name = e.name + (
+            ""
+            if e.last_review is None
+            else f" (last: {e.last_review.decision} {e.last_review.reviewed_at[:10]})"
         )
-        table.add_row(
-            str(e.overdue_days), e.due, e.tier, f"{e.risk:g}", escape(e.integration), last
-        )
-    out.print(table)
+        queue.add_row(str(e.overdue_days), e.due[:10], e.tier, f"{e.risk:g}", name)
+    print_all(
+        Text(f"{overdue} of {len(posture.queue)} reviews overdue as of {posture.as_of}"),
+        queue,
+        more(len(chosen), len(posture.queue)),
+    )
 
 
 @app.command()
 def review(
-    integration: Annotated[str, typer.Argument(help="the integration reviewed")],
+    integration: Annotated[str, typer.Argument(help="the integration reviewed, by name or id")],
     decision: Annotated[str, typer.Option(help="keep, reduce or revoke")],
     reviewer: Annotated[str, typer.Option(help="who decided")],
     notes: Annotated[str | None, typer.Option(help="why")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """Record an access review (kept as history; the queue then counts from it)."""
     from nhigraph.graph.model import ReviewDecision
@@ -156,11 +203,17 @@ def review(
         raise ConfigError(f"--decision {decision!r}: one of keep, reduce, revoke") from None
     store = open_for_read()
     try:
-        record = record_review(store, integration, chosen, reviewer, notes)
+        index = names(store)
+        wanted = index.resolve(integration, [Label.INTEGRATION], "integration")
+        record = record_review(store, wanted, chosen, reviewer, notes)
     finally:
         store.close()
+    if as_json:
+        out.print_json(json.dumps(record.to_dict()))
+        return
     out.print(
-        f"{record.id}: {record.decision} by {escape(record.reviewer)} at {record.reviewed_at}"
+        f"{index.name_of(wanted)}: {record.decision} by {record.reviewer} at "
+        f"{record.reviewed_at} ({record.id})"
     )
 
 
@@ -168,10 +221,17 @@ def review(
 def report(
     output: Annotated[Path, typer.Option("-o", "--output", help="the folder to write")],
     as_of: Annotated[str | None, typer.Option(help="a moment in the past; default now")] = None,
-    integration: Annotated[list[str] | None, typer.Option(help="picture this radius")] = None,
-    vendor: Annotated[list[str] | None, typer.Option(help="picture this vendor's radius")] = None,
+    integration: Annotated[
+        list[str] | None, typer.Option(help="picture this radius (name or id)")
+    ] = None,
+    vendor: Annotated[
+        list[str] | None, typer.Option(help="picture this vendor's radius (name or id)")
+    ] = None,
     credential: Annotated[list[str] | None, typer.Option(help="picture this radius")] = None,
-    team: Annotated[list[str] | None, typer.Option(help="picture this team's radius")] = None,
+    team: Annotated[
+        list[str] | None, typer.Option(help="picture this team's radius (name or id)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print what was written as JSON")] = False,
 ) -> None:
     """Write report.json, findings.csv and a self-contained report.html (findings, top
     risks, and a picture of the chosen blast radius: by default the riskiest integration)."""
@@ -181,16 +241,21 @@ def report(
     settings = state.settings()
     policy = load_policy(settings.policy)
     moment = parse_as_of(as_of)
-    store = open_store(settings)
+    store = open_for_read(settings)
     try:
-        posture = assess_posture(store, policy, moment)
-        ids = [*(integration or []), *(vendor or []), *(credential or []), *(team or [])]
+        ids = start_ids(store, integration, vendor, credential, team)
+        index = names(store)
+        with working("assessing every integration (findings, risk, reviews)"):
+            posture = assess_posture(store, policy, moment)
         if not ids and posture.risks:
             ids = [posture.risks[0].integration]
         radius: dict[str, Any] | None = None
         if ids:
             chosen = blast_radius(store, resolve_start(store, ids), moment, policy.blast)
-            radius = {"title": f"Blast radius of {', '.join(ids)}", "ids": ids, **chosen.to_dict()}
+            title = ", ".join(index.name_of(i) for i in ids)
+            found = chosen.to_dict()
+            named = {n: index.name_of(n) for n in _radius_ids(found)}
+            radius = {"title": f"Blast radius of {title}", "ids": ids, **found, "names": named}
     finally:
         store.close()
     where = (
@@ -208,5 +273,15 @@ def report(
         "risks": [r.to_dict() for r in posture.risks],
         "radius": radius,
     }
-    for path in write_report(content, output):
-        out.print(str(path))
+    written = write_report(content, output)
+    if as_json:
+        out.print_json(
+            json.dumps({"files": [str(p) for p in written], "summary": posture.summary()})
+        )
+        return
+    out.print("  ".join(str(path) for path in written))
+
+
+def _radius_ids(radius: dict[str, Any]) -> set[str]:
+    ids = {s["id"] for s in radius["stores"]} | {t["id"] for t in radius["tenants"]}
+    return ids | set(radius["start"]) | {e["id"] for e in radius["exposed"]}
