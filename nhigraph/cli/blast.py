@@ -17,7 +17,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from nhigraph.cli.app import app, names, open_for_read, out, parse_as_of, resolve, state
+from nhigraph.cli.app import app, count, names, open_for_read, out, parse_as_of, resolve, state
 from nhigraph.errors import ConfigError
 from nhigraph.graph.blast import (
     BlastRadius,
@@ -289,7 +289,7 @@ def search(
         cell.append(f"\n{h.summary}").append(f"\n{h.id}", style="dim")
         found.add_row(h.kind, cell)
     print_all(
-        Text(f"{len(hits)} matches for {text!r}"),
+        Text(f"{count(len(hits), 'match')} for {text!r}".replace("matchs", "matches")),
         found if hits else None,
         more(len(shown), len(hits)),
     )

@@ -11,9 +11,11 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.console import RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
-from nhigraph.cli.app import app, names, open_for_read, out, parse_as_of, resolve, state
+from nhigraph.cli.app import app, count, names, open_for_read, out, parse_as_of, resolve, state
 from nhigraph.cli.blast import (
     ALL,
     TOP,
@@ -99,14 +101,13 @@ def impact(
             step.why if step.why == "start" else "exposed",
             f"{step.own_score:g}",
         )
-    how = Text("how to revoke, by provider:\n", style="bold")
+    how: list[RenderableType] = [Text("how to revoke, by provider:", style="bold")]
     seen: set[str] = set()
     for step in steps:
         if step.action.entry in seen:
             continue
         seen.add(step.action.entry)
-        how.append(f"  {step.provider}: {step.action.where}\n")
-    how.rstrip()
+        how.append(Padding(Text(f"{step.provider}: {step.action.where}"), (0, 0, 0, 2)))
     ranked = found.stores_to_check if show_all else found.stores_to_check[:TOP]
     check = table("class", "access", "depth", "data store to check", right=("depth",))
     for c in ranked:
@@ -125,7 +126,7 @@ def impact(
         Text("\nrevocation plan (in this order):", style="bold"),
         plan,
         more(len(steps), len(found.plan)),
-        how,
+        *how,
         Text(f"\n{len(found.stores_to_check)} stores to check for exfiltration:", style="bold"),
         check,
         more(len(ranked), len(found.stores_to_check)),
@@ -239,7 +240,7 @@ def what_if_command(
         return
     out.print(
         f"exposure {found.exposure_before:g} -> {found.exposure_after:g} "
-        f"({len(found.integrations)} integrations change)"
+        f"({count(len(found.integrations), 'integration')} change)"
     )
     if found.still_exposed:
         still = table("depth", "still live", "exposed in", right=("depth",))
