@@ -136,3 +136,35 @@ def test_every_command_has_json_and_there_is_a_version(tmp_path: Path) -> None:
     revoked = nhigraph("api-key", "revoke", created["id"], "--json", env=keys)
     assert json.loads(revoked.stdout)["id"] == created["id"]
     assert json.loads(revoked.stdout)["revoked_at"]
+
+
+def test_long_commands_show_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    db = demo(tmp_path)
+    piped = nhigraph("--db", db, "findings", "--as-of", "2026-11-20")
+    assert piped.returncode == 0 and piped.stderr == ""
+    primary, secondary = pty.openpty()
+    done = subprocess.run(
+        [sys.executable, "-m", "nhigraph", "--db", db, "findings", "--as-of", "2026-11-20"],
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "80"},
+        check=False,
+    )
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert done.returncode == 0
+    assert b"assessing every integration (findings, risk, reviews)" in shown

@@ -1,0 +1,5 @@
+"""``python -m nhigraph`` runs the command line."""
+
+from nhigraph.cli import main
+
+main()
