@@ -1,1 +1,0 @@
-"""The graph: canonical model, store contract and the two stores (embedded, Neo4j)."""

@@ -1,3 +1,0 @@
-// Returns the scopes the integration $id is APPROVED_FOR.
-MATCH (:Integration {id: $id})-[:APPROVED_FOR]->(s:Scope)
-RETURN s.id AS scope

@@ -1,5 +1,0 @@
-// Returns, for each :Credential in $ids, the nodes it points at with :ACTS_AS, and the
-// relationship's properties: rows (id, other, props); ids without any are absent.
-UNWIND $ids AS id
-MATCH (:Credential {id: id})-[r:ACTS_AS]->(b)
-RETURN id, b.id AS other, properties(r) AS props

@@ -1,3 +1,0 @@
-// Returns the number of relationships per type.
-MATCH ()-[r]->()
-RETURN type(r) AS type, count(*) AS count
