@@ -179,6 +179,14 @@ def test_max_chain_and_min_access_bound_the_answer(store: Store) -> None:
     assert [s.id for s in direct.stores] == ["sf:acme:Account", "sf:acme:Case", "sf:emea:Case"]
     # The key is exposed (the attacker can read it) but not followed.
     assert [(e.id, e.depth) for e in direct.exposed] == [("aws:prod:key:AKIAETL", 1)]
+    assert [(e["id"], e["followed"]) for e in direct.to_dict()["exposed"]] == [
+        ("aws:prod:key:AKIAETL", False)
+    ]
+    chained = blast_radius(store, start, "2026-07-01T00:00:00Z", POLICY, max_chain=1)
+    assert [(e["id"], e["depth"], e["followed"]) for e in chained.to_dict()["exposed"]] == [
+        ("aws:prod:key:AKIAETL", 1, True),
+        ("snow:acme:tok:dbt", 2, False),
+    ]
     writes = blast_radius(store, start, "2026-07-01T00:00:00Z", POLICY, min_access="write")
     assert stores_of(writes) == [
         ("sf:acme:Case", "write", 0),

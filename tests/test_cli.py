@@ -28,6 +28,13 @@ def nhigraph(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
+NARROW = {"COLUMNS": "80"}
+
+
+def lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
 def expected_counts() -> tuple[dict[str, int], dict[str, int]]:
     with EmbeddedStore(":memory:") as empty:
         batches = [b for _, b in read_inventories(empty, [Path(p) for p in DEMO])]
@@ -209,10 +216,34 @@ def test_blast_radius_of_the_offboarded_vendor_and_the_shared_connector(tmp_path
         ("m365:northwind:sharepoint:intranet", "write"),
     ]
     assert radius["score"] == 61
-    tree = nhigraph("--db", db, "blast-radius", "--vendor", "inventory:vendor:ledgerly", *as_of)
+    by_name = nhigraph("--db", db, "blast-radius", "--vendor", "Ledgerly", *as_of, "--json")
+    assert json.loads(by_name.stdout) == radius
+    tree = nhigraph("--db", db, "blast-radius", "--vendor", "ledgerly", *as_of, env=NARROW)
     assert tree.returncode == 0, tree.stderr
-    assert "m365:northwind (write)" in tree.stdout
-    assert "m365:northwind:sharepoint:finance  write  restricted  depth 0" in tree.stdout
+    assert lines(tree.stdout)[:6] == [
+        "blast radius of Ledgerly (vendor): score 61",
+        "2 start credentials, 2 live as of 2026-11-29T00:00:00Z; max chain 3",
+        "reaches 8 data stores in 2 tenants (2 restricted, 4 confidential, 2 internal)",
+        "access   class          depth   data store               tenant",
+        "─" * 80,
+        "write    restricted         0   SharePoint site          Northwind m365",
+    ]
+    # Each witness path once, not once per store it reaches.
+    shown = lines(tree.stdout)
+    assert shown[shown.index("how (each path once):") :] == [
+        "how (each path once):",
+        "  Ledgerly Expense Sync client secret via Files.ReadWrite.All",
+        "    reaches SharePoint site Finance, OneDrive for Business, SharePoint site",
+        "    Intranet",
+        "  Ledgerly Receipt Importer (Google) oauth refresh token via drive.readonly",
+        "    reaches Shared drive Contracts, Google Drive (My Drives), Shared drive Brand",
+        "    Assets",
+        "  Ledgerly Expense Sync client secret via Mail.Read",
+        "    reaches Exchange Online mailboxes",
+        "  Ledgerly Receipt Importer (Google) oauth refresh token via gmail.readonly",
+        "    reaches Gmail",
+    ]
+    assert max(len(line) for line in lines(tree.stdout)) <= 80
     shared = nhigraph("--db", db, "shared-connectors", *as_of, "--json")
     connectors = {c["integration"]: c for c in json.loads(shared.stdout)}
     syncbridge = connectors["salesforce:northwind:connected-app:syncbridge"]
@@ -257,7 +288,15 @@ def test_blast_radius_errors_are_one_line(tmp_path: Path) -> None:
     db = str(tmp_path / "demo.db")
     nhigraph("--db", db, "ingest", *DEMO)
     unknown = nhigraph("--db", db, "blast-radius", "--integration", "nope:1")
-    assert unknown.stderr.strip() == "nhigraph: error: unknown start ids: nope:1"
+    assert unknown.stderr.strip() == (
+        "nhigraph: error: no integration is called 'nope:1' (nhigraph search lists names)"
+    )
+    typo = nhigraph("--db", db, "blast-radius", "--integration", "SyncBrige")
+    assert typo.stderr.strip() == (
+        "nhigraph: error: no integration is called 'SyncBrige'; did you mean 'SyncBridge "
+        "CRM-Slack Connector' (salesforce:northwind:connected-app:syncbridge)? (nhigraph "
+        "search lists names)"
+    )
     bad_time = nhigraph(
         "--db", db, "blast-radius", "--team", "inventory:team:platform", "--as-of", "soon"
     )

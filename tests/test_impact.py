@@ -304,7 +304,12 @@ def test_lookup_by_identifier_and_by_its_last_characters(store: Store) -> None:
     for query in ("…a1b2c3d4", "...a1b2c3d4", "a1b2c3d4", "b2c3d4"):
         assert lookup(store, identifier=query) == [("gh:acme:cred:alpha", "suffix")], query
     assert lookup(store, identifier="1D00001") == [("aws:prod:key:etl", "suffix")]
-    assert lookup(store, identifier="c3d") == []  # three characters match only exactly
+    with pytest.raises(IncidentInputError) as short:
+        lookup(store, identifier="c3d")  # three characters match only a whole part
+    assert str(short.value) == (
+        "'c3d' is no whole identifier or part of one; give at least 4 characters to match "
+        "the start or the end of an identifier"
+    )
     assert lookup(store, identifier="ZZZZ9999") == []
     matches = credential_lookup(read_estate(store), identifier="…Q9w8E7r6")
     assert [m.to_dict() for m in matches] == [
@@ -323,6 +328,20 @@ def test_lookup_by_identifier_and_by_its_last_characters(store: Store) -> None:
     )
     with pytest.raises(IncidentInputError, match=r"^give an identifier or a secret to look for$"):
         credential_lookup(read_estate(store))
+
+
+def test_lookup_by_the_first_characters_of_a_key_id(store: Store) -> None:
+    chained_estate().load(store)
+    for query in ("AKIA", "AKIAQ3ETL", "AKIAQ3…", "AKIAQ3..."):
+        assert lookup(store, identifier=query) == [("aws:prod:key:etl", "prefix")], query
+    assert lookup(store, identifier="ghp_") == [("gh:acme:cred:alpha", "prefix")]
+    # A trailing ellipsis asks for the start only: the end of an identifier does not match.
+    assert lookup(store, identifier="a1b2c3d4…") == []
+    with pytest.raises(IncidentInputError) as excinfo:
+        lookup(store, identifier="AK…")
+    assert str(excinfo.value) == (
+        "give at least 4 characters before the ellipsis to match the start of an identifier"
+    )
 
 
 def test_lookup_by_a_pasted_secret_never_returns_it(store: Store) -> None:
@@ -414,6 +433,29 @@ def test_what_if_the_syncbridge_salesforce_token_is_revoked(store: Store) -> Non
             ],
         }
     ]  # fmt: skip
+
+
+def test_what_if_revoking_a_key_lists_what_it_exposed_which_stays_live(store: Store) -> None:
+    chained_estate().load(store)
+    result = what_if(
+        store, read_estate(store), POLICY, NOW, revoke_credentials=["aws:prod:key:etl"]
+    )
+    assert result.exposure_after < result.exposure_before
+    assert [(e.id, e.depth, e.found_in, e.followed) for e in result.still_exposed] == [
+        ("gh:acme:cred:alpha", 1, "aws:prod:secrets", True),
+        ("gh:acme:cred:bot", 1, "aws:prod:secrets", True),
+        ("legacy:cred:x", 1, "aws:prod:secrets", True),
+        ("okta:acme:cred:lost", 1, "aws:prod:secrets", True),
+        ("snow:acme:cred:dbt", 1, "aws:prod:secrets", True),
+        ("snow:acme:cred:reader", 2, "snow:acme:db:ANALYTICS", True),
+    ]
+    assert result.to_dict()["still_exposed"][0]["id"] == "gh:acme:cred:alpha"
+    # Revoking the stored ones too leaves only what they do not cover.
+    both = what_if(store, read_estate(store), POLICY, NOW,
+                   revoke_credentials=["aws:prod:key:etl", "snow:acme:cred:dbt"])  # fmt: skip
+    assert "snow:acme:cred:dbt" not in [e.id for e in both.still_exposed]
+    assert what_if(store, read_estate(store), POLICY, NOW,
+                   remove_scopes=["snow:acme/TRANSFORMER"]).still_exposed == ()  # fmt: skip
 
 
 def test_what_if_a_scope_and_a_store_are_removed(store: Store) -> None:

@@ -135,3 +135,41 @@ def test_the_stored_posture_is_not_part_of_the_graph(store: Store) -> None:
     assert store.stats() == before_stats
     assert list(store.export()) == before_export
     assert store.generation() == generation
+
+
+def test_the_cli_keeps_the_posture_current(tmp_path: Path) -> None:
+    import json as json_module
+
+    from tests.test_cli import nhigraph
+
+    env = {"NHIGRAPH_DB": str(tmp_path / "p.db")}
+
+    def status() -> dict[str, object]:
+        result = nhigraph("posture", "status", "--json", env=env)
+        assert result.returncode == 0, result.stderr
+        parsed: dict[str, object] = json_module.loads(result.stdout)
+        return parsed
+
+    report = nhigraph("ingest", "--json", "--no-posture", *map(str, DEMO), env=env)
+    assert report.returncode == 0, report.stderr
+    assert json_module.loads(report.stdout)["posture"] is None
+    assert status()["why_stale"] == "no posture has been built"
+    built = nhigraph("posture", "build", env=env)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("posture: 1")  # "posture: 1xx findings over 49 ..."
+    assert "over 49 integrations" in built.stdout and built.stdout.rstrip().endswith("current")
+    assert status()["stale"] is False
+    # Another process records a review: the graph moved, the posture says so...
+    review = nhigraph("review", "SyncBridge CRM-Slack Connector", "--decision", "keep",
+                      "--reviewer", "ana", env=env)  # fmt: skip
+    assert review.returncode == 0, review.stderr
+    assert str(status()["why_stale"]).startswith("the graph changed since (generation ")
+    # ...and the next read rebuilds it first: the queue knows the review.
+    queue = nhigraph("reviews", "--json", "--top", "1000", env=env)
+    assert queue.returncode == 0, queue.stderr
+    entries = {e["integration"]: e for e in json_module.loads(queue.stdout)["queue"]}
+    assert entries["salesforce:northwind:connected-app:syncbridge"]["last_review"] is not None
+    assert status()["stale"] is False
+    # An ingest updates it at the end by default.
+    again = nhigraph("ingest", "--json", *map(str, DEMO), env=env)
+    assert json_module.loads(again.stdout)["posture"]["stale"] is False

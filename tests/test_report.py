@@ -249,10 +249,10 @@ RADIUS = {
         {"id": "salesforce:northwind", "access": "admin"},
     ],
     "exposed": [
-        {"id": BACKUP_KEY, "depth": 1, "found_in": SHAREPOINT,
+        {"id": BACKUP_KEY, "depth": 1, "found_in": SHAREPOINT, "followed": True,
          "integrations": ["aws:northwind-prod:user:backup-job"],
          "path": path(*TO_SHAREPOINT, "STORES", BACKUP_KEY)},
-        {"id": ETL_KEY, "depth": 1, "found_in": CASE,
+        {"id": ETL_KEY, "depth": 1, "found_in": CASE, "followed": True,
          "integrations": ["aws:northwind-prod:user:pipewise-etl"],
          "path": path(*TO_CASE, "STORES", ETL_KEY)},
     ],

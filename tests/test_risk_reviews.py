@@ -112,3 +112,18 @@ def test_ties_in_the_queue_go_to_risk_then_blast_score(store: Store) -> None:
     # big, small and other are all due since first seen (28 days): big has the highest
     # risk (its blast score), then small; other and idle have none.
     assert [e.integration for e in queue] == ["i:big", "i:small", "i:other", "i:idle"]
+
+
+def test_the_queue_as_of_a_past_moment_ignores_reviews_recorded_after_it(store: Store) -> None:
+    estate().load(store)
+    record_review(store, "i:big", "keep", "alice", None,
+                  now=datetime(2026, 12, 6, 9, 0, tzinfo=UTC))  # fmt: skip
+    snapshot = read_estate(store)
+    assessed = assess(snapshot, store, POLICY, "2026-11-20T00:00:00Z", [])
+    then = review_queue(snapshot, assessed, POLICY, "2026-11-20T00:00:00Z")
+    big = next(e for e in then if e.integration == "i:big")
+    # On 20 November the review of 6 December had not happened: due since first seen.
+    assert (big.due, big.overdue_days, big.last_review) == ("2026-11-01T00:00:00Z", 19, None)
+    later = review_queue(snapshot, assessed, POLICY, "2026-12-07T00:00:00Z")
+    big = next(e for e in later if e.integration == "i:big")
+    assert big.last_review is not None and big.last_review.reviewed_at == "2026-12-06T09:00:00Z"

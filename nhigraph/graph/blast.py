@@ -169,12 +169,15 @@ class ExposedCredential:
     found_in: str  # the data store on its witness path
     integrations: tuple[str, ...]
     path: WitnessPath
+    #: whether what it reaches is in the radius; False when it lies beyond max_chain
+    followed: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "depth": self.depth,
             "found_in": self.found_in,
+            "followed": self.followed,
             "integrations": list(self.integrations),
             "path": self.path.to_dict(),
         }
@@ -402,6 +405,7 @@ def _expose(walk: _Walk, stores: list[str], depth: int, follow: bool) -> list[st
             found_in=path.nodes[-2],
             integrations=tuple(sorted(i for i, _ in walk.facts[credential].integrations)),
             path=path,
+            followed=follow,
         )
         if follow:
             walk.cred_path[credential] = path

@@ -581,7 +581,7 @@ class Match:
     credential: str
     kind: str
     identifier: str | None
-    how: str  # "fingerprint" | "identifier" | "suffix"
+    how: str  # "fingerprint" | "identifier" | "prefix" | "suffix"
     integrations: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -595,7 +595,7 @@ class Match:
 
 
 MIN_SUFFIX = 4
-_HOW_RANK = {"fingerprint": 0, "identifier": 1, "suffix": 2}
+_HOW_RANK = {"fingerprint": 0, "identifier": 1, "prefix": 2, "suffix": 3}
 _ELLIPSES = ("…", "...")
 # A public handle's parts: "client 6b1f…, secret …Qk7v2mXp" -> client, 6b1f…, secret, …Qk7v2mXp
 _PART = re.compile(r"[^\s,;()\[\]]+")
@@ -620,8 +620,11 @@ def credential_lookup(
     ``identifier``: an exact match of a credential's identifier, or of one of its parts
     (a client id or key id inside "client <id>, secret …<last characters>"), is an
     ``identifier`` match; otherwise at least ``MIN_SUFFIX`` characters that end one of its
-    parts are a ``suffix`` match ("the last characters of a token"). A leading ellipsis
-    (``…a1b2c3d4`` or ``...a1b2c3d4``) asks for a suffix match only.
+    parts are a ``suffix`` match ("the last characters of a token"), and at least as many
+    that start one a ``prefix`` match (``AKIA``, a key id's first characters). A leading
+    ellipsis (``…a1b2c3d4`` or ``...a1b2c3d4``) asks for a suffix match only, a trailing
+    one (``AKIAQ3…``) for a prefix match only. Fewer characters that are no whole
+    identifier or part are refused with the reason, rather than matching nothing.
 
     ``secret``: hashed once with ``fingerprint`` (the installation's keyed hash) and
     compared with the credentials' ``fingerprint`` (a ``fingerprint`` match); the last
@@ -682,25 +685,39 @@ def _by_identifier(
 ) -> Iterable[tuple[str, str]]:
     query = identifier.strip()
     suffix_only = query.startswith(_ELLIPSES)
+    prefix_only = not suffix_only and query.endswith(_ELLIPSES)
     core = query
     for mark in _ELLIPSES:
-        core = core.removeprefix(mark)
-    if suffix_only and len(core) < MIN_SUFFIX:
+        core = core.removeprefix(mark).removesuffix(mark)
+    if (suffix_only or prefix_only) and len(core) < MIN_SUFFIX:
+        where = "after" if suffix_only else "before"
+        end = "end" if suffix_only else "start"
         raise IncidentInputError(
-            f"give at least {MIN_SUFFIX} characters after the ellipsis to match the end of "
+            f"give at least {MIN_SUFFIX} characters {where} the ellipsis to match the {end} of "
             "an identifier"
         )
     if not core:
         raise IncidentInputError("an empty identifier matches nothing")
+    found = 0
     for credential, props in credentials.items():
         handle = props.get("identifier")
         if not isinstance(handle, str):
             continue
         parts = _PART.findall(handle)
-        if not suffix_only and (query == handle.strip() or query in parts):
+        if not (suffix_only or prefix_only) and (query == handle.strip() or query in parts):
+            found += 1
             yield credential, "identifier"
-        elif len(core) >= MIN_SUFFIX and any(p.endswith(core) for p in parts):
+        elif len(core) >= MIN_SUFFIX and not prefix_only and any(p.endswith(core) for p in parts):
+            found += 1
             yield credential, "suffix"
+        elif len(core) >= MIN_SUFFIX and not suffix_only and any(p.startswith(core) for p in parts):
+            found += 1
+            yield credential, "prefix"
+    if not found and len(core) < MIN_SUFFIX:
+        raise IncidentInputError(
+            f"{core!r} is no whole identifier or part of one; give at least {MIN_SUFFIX} "
+            "characters to match the start or the end of an identifier"
+        )
 
 
 # --------------------------------------------------------------------------- what if
@@ -841,6 +858,9 @@ class WhatIf:
     exposure_before: float
     exposure_after: float
     breaks: tuple[Breakage, ...]
+    #: credentials the revoked ones exposed (kept in stores they reached) that stay live:
+    #: revoking a token does not take back what its holder could already copy
+    still_exposed: tuple[ExposedCredential, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -853,6 +873,7 @@ class WhatIf:
             "exposure_before": self.exposure_before,
             "exposure_after": self.exposure_after,
             "breaks": [b.to_dict() for b in self.breaks],
+            "still_exposed": [e.to_dict() for e in self.still_exposed],
         }
 
 
@@ -912,7 +933,8 @@ def what_if(
     credentials lose a granted scope, with the teams that own or use them.
 
     Cost: one O(V + E) backward walk over the estate to find the integrations that can
-    reach anything removed, then two blast radii for each of those.
+    reach anything removed, then two blast radii for each of those, and one of the
+    revoked credentials (what they exposed stays exposed: ``still_exposed``).
     """
     blast_policy = _blast(policy)
     revoked = _known(estate, Label.CREDENTIAL, revoke_credentials, "credentials")
@@ -943,7 +965,19 @@ def what_if(
         exposure_before=float(round(sum(c.before.score for c in changes), 6)),
         exposure_after=float(round(sum(c.after.score for c in changes), 6)),
         breaks=tuple(breaks),
+        still_exposed=_still_exposed(view, revoked, as_of, blast_policy, max_chain),
     )
+
+
+def _still_exposed(
+    view: ReachView, revoked: Sequence[str], as_of: str, policy: BlastPolicy, max_chain: int
+) -> tuple[ExposedCredential, ...]:
+    """What the revoked credentials' holder could read before: exposed credentials that
+    are not revoked too stay live, whatever the exposure score says after."""
+    if not revoked:
+        return ()
+    exposed = blast_radius(view, revoked, as_of, policy, max_chain).exposed
+    return tuple(e for e in exposed if e.id not in set(revoked))
 
 
 def _reach(radius: BlastRadius) -> tuple[Any, ...]:

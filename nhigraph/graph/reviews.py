@@ -177,7 +177,8 @@ def review_queue(
     entries = []
     for assessment in assessments:
         props = estate.of(Label.INTEGRATION).get(assessment.integration, {})
-        history = reviews_of(estate, assessment.integration)
+        # Only reviews recorded by as_of count: the queue at a past moment is as it was then.
+        history = [r for r in reviews_of(estate, assessment.integration) if r.reviewed_at <= as_of]
         last = history[0] if history else None
         if last is not None:
             cadence = getattr(policy.reviews.cadence_days, assessment.tier)
