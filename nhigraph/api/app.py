@@ -21,6 +21,7 @@ what is logged and counted (``api/observe.py``), how uvicorn serves it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hmac
 import json
@@ -268,6 +269,11 @@ def create_app(
             return refuse(400, "BAD_REQUEST", why)
         operation = operation_label(document, operation_name)
         request.state.operation = operation
+        # What another process committed since (an ingest, a review): the embedded store
+        # reloads; one read of the generation when nothing moved. A store that fails here
+        # is reported by the fields that read it, with the request id.
+        with contextlib.suppress(StoreError):
+            await asyncio.to_thread(state["store"].refresh)
         context = Context(state["store"], policy, key, full_policy, fingerprinter)
         started = time.perf_counter()
         try:
