@@ -49,6 +49,17 @@ def _summary_table(rows: list[tuple[str, WriteSummary]]) -> Table:
     return table
 
 
+#: ingest's and collect's option to leave the stored posture for later.
+NoPosture = Annotated[
+    bool,
+    typer.Option(
+        "--no-posture",
+        help="do not update the stored posture (findings, risk, reviews) after writing; "
+        "`nhigraph posture build` does it later",
+    ),
+]
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -74,14 +85,7 @@ def ingest(
             "saved (by default what they hold is written and nothing of theirs is removed)",
         ),
     ] = False,
-    no_posture: Annotated[
-        bool,
-        typer.Option(
-            "--no-posture",
-            help="do not update the stored posture (findings, risk, reviews) after writing; "
-            "`nhigraph posture build` does it later",
-        ),
-    ] = False,
+    no_posture: NoPosture = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Ingest inventories or saved SaaS responses; each file or tenant is one transaction,
@@ -164,14 +168,7 @@ def collect(
         bool,
         typer.Option("--strict", help="refuse pages that say more follow but were not read"),
     ] = False,
-    no_posture: Annotated[
-        bool,
-        typer.Option(
-            "--no-posture",
-            help="do not update the stored posture (findings, risk, reviews) after writing; "
-            "`nhigraph posture build` does it later",
-        ),
-    ] = False,
+    no_posture: NoPosture = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Collect a source live from its admin API and ingest it. If the API is unavailable,

@@ -577,29 +577,37 @@ class Neo4jStore:
         for clear in ("posture_clear_reaches", "posture_clear_nodes"):
             while run(clear, rows=self.batch_rows):
                 pass
-        step = self.batch_rows
-        integrations = [
-            {"id": r.id, "risk": r.risk, "tier": r.tier, "blast_score": r.blast_score,
-             "due": r.due, "body": r.body}
-            for r in rows.integrations
-        ]  # fmt: skip
-        for i in range(0, len(integrations), step):
-            run("posture_integrations_write", rows=integrations[i : i + step])
-        reach = [
-            {"integration": i, "store": s, "access": a, "depth": d} for i, s, a, d in rows.reach
-        ]
-        for i in range(0, len(reach), step):
-            run("posture_reach_write", rows=reach[i : i + step])
-        shared = [{"id": r.id, "excess": r.excess, "body": r.body} for r in rows.shared]
-        for i in range(0, len(shared), step):
-            run("posture_shared_write", rows=shared[i : i + step])
-        findings = [
-            {"id": f.id, "rule": f.rule, "severity_rank": f.severity_rank, "subject": f.subject,
-             "integration": f.integration, "body": f.body}
-            for f in rows.findings
-        ]  # fmt: skip
-        for i in range(0, len(findings), step):
-            run("posture_findings_write", rows=findings[i : i + step], build=build, now=now)
+
+        def write_all(name: str, rows: list[dict[str, Any]], **extra: Any) -> None:
+            for i in range(0, len(rows), self.batch_rows):
+                run(name, rows=rows[i : i + self.batch_rows], **extra)
+
+        write_all(
+            "posture_integrations_write",
+            [
+                {"id": r.id, "risk": r.risk, "tier": r.tier, "blast_score": r.blast_score,
+                 "due": r.due, "body": r.body}
+                for r in rows.integrations
+            ],
+        )  # fmt: skip
+        write_all(
+            "posture_reach_write",
+            [{"integration": i, "store": s, "access": a, "depth": d} for i, s, a, d in rows.reach],
+        )
+        write_all(
+            "posture_shared_write",
+            [{"id": r.id, "excess": r.excess, "body": r.body} for r in rows.shared],
+        )
+        write_all(
+            "posture_findings_write",
+            [
+                {"id": f.id, "rule": f.rule, "severity_rank": f.severity_rank,
+                 "subject": f.subject, "integration": f.integration, "body": f.body}
+                for f in rows.findings
+            ],
+            build=build,
+            now=now,
+        )  # fmt: skip
         run("posture_findings_resolve", build=build, now=now)
         run("posture_meta_write", meta=dict(rows.meta))
 
