@@ -51,7 +51,13 @@ def test_pages_follow_the_stores_order_and_filters(store: Store) -> None:
         if len(page) < 7:
             break
         body = json.loads(page[-1].body)
-        after = (_rank(body["severity"]), body["rule"], body["subject"], page[-1].id)
+        after = (
+            _rank(body["severity"]),
+            body["rule"],
+            body["subject"],
+            body["integration"] or "",
+            page[-1].id,
+        )
     assert [f.id for f in paged] == [f.id for f in everything]
     assert len(everything) == 129
     high = store.posture_findings(FindingQuery(severity_ranks=(1,), rules=("NHI-APPR-001",)))

@@ -15,6 +15,7 @@ import base64
 import binascii
 import dataclasses
 import functools
+import json
 import typing
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -35,6 +36,8 @@ from nhigraph.errors import NhigraphError
 from nhigraph.graph import blast as engine
 from nhigraph.graph import impact, listing
 from nhigraph.graph.estate import Estate, read_estate
+from nhigraph.graph.findings import SEVERITY_RANK
+from nhigraph.graph.findings import Finding as FindingRecord
 from nhigraph.graph.model import (
     Access,
     Classification,
@@ -55,8 +58,10 @@ from nhigraph.graph.model import (
 )
 from nhigraph.graph.policy import BlastPolicy, Policy, default_policy
 from nhigraph.graph.posture import Posture, assess_posture
-from nhigraph.graph.reviews import record_review
-from nhigraph.graph.store import JSONValue, Store, StoredNode
+from nhigraph.graph.reviews import QueueEntry, record_review
+from nhigraph.graph.risk import RiskAssessment
+from nhigraph.graph.store import FindingQuery, JSONValue, Store, StoredNode
+from nhigraph.posture import stored
 from nhigraph.secrets import Fingerprinter
 
 MAX_PAGE = 100
@@ -89,6 +94,7 @@ class Context:
         self.full_policy = full_policy or default_policy()
         self.key = key
         self.postures: dict[str, Posture] = {}
+        self.stored_as_of: str | bool | None = False  # False: not asked yet this request
         self._estate: Estate | None = None
         self.store_calls = 0  # how many times the store was asked (tests bound it)
         self._neighbours: dict[tuple[str, str], DataLoader[str, Neighbours]] = {}
@@ -999,6 +1005,64 @@ class ReviewQueue:
     items: list[QueuedReview]
 
 
+async def _stored_as_of(info: Info, as_of: str | None) -> str | None:
+    """When the question is about now and the stored posture answers for the graph as it
+    is (same generation and policy, computed within a day): the moment it was computed
+    for; else None, and the posture is computed for this request. One look per request."""
+    if as_of is not None:
+        return None
+    ctx = _ctx(info)
+    if ctx.stored_as_of is False:
+        status = await ctx.call(stored.status, ctx.store, ctx.full_policy, stored.MAX_AGE)
+        ctx.stored_as_of = None if status.stale else status.as_of
+    return ctx.stored_as_of if isinstance(ctx.stored_as_of, str) else None
+
+
+def _page_bounds(first: int, offset: int) -> None:
+    if not 0 <= first <= MAX_PAGE:
+        raise ApiInputError(f"first must be between 0 and {MAX_PAGE}")
+    if offset < 0:
+        raise ApiInputError("offset must not be negative")
+
+
+def _finding_type(f: FindingRecord) -> Finding:
+    return Finding(
+        rule=f.rule,
+        title=f.title,
+        severity=f.severity,
+        subject=f.subject,
+        integration_id=f.integration,
+        evidence=JSON(f.evidence),
+        remediation=f.remediation,
+        owasp=_refs(f.owasp),
+        nist=_refs(f.nist),
+    )
+
+
+def _risk_type(r: RiskAssessment) -> Risk:
+    return Risk(
+        integration_id=r.integration,
+        name=r.name,
+        risk=r.risk,
+        tier=RiskTier(r.tier),
+        blast_score=r.blast_score,
+        factors=[RiskFactor(name=f.name, points=f.points, detail=f.detail) for f in r.factors],
+    )
+
+
+def _queued_type(e: QueueEntry) -> QueuedReview:
+    return QueuedReview(
+        integration_id=e.integration,
+        name=e.name,
+        tier=RiskTier(e.tier),
+        risk=e.risk,
+        blast_score=e.blast_score,
+        due=DateTime(e.due),
+        overdue_days=e.overdue_days,
+        last_review_id=None if e.last_review is None else e.last_review.id,
+    )
+
+
 async def _posture(info: Info, as_of: str | None) -> Posture:
     ctx = _ctx(info)
     moment = _moment(as_of)
@@ -1298,6 +1362,19 @@ class Query:
         rules: list[str] | None = None,
         integration_ids: list[str] | None = None,
     ) -> FindingPage:
+        if await _stored_as_of(info, as_of) is not None:
+            # Paged in the store: one indexed query for the page, one for the count.
+            _page_bounds(first, offset)
+            ctx = _ctx(info)
+            ranks = tuple(SEVERITY_RANK[v] for v in severities or () if v in SEVERITY_RANK)
+            if severities and not ranks:
+                return FindingPage(total_count=0, items=[])
+            query = FindingQuery(ranks, tuple(rules or ()), tuple(integration_ids or ()),
+                                 first=first, offset=offset)  # fmt: skip
+            rows = await ctx.call(ctx.store.posture_findings, query)
+            total = await ctx.call(ctx.store.posture_findings_count, query)
+            items = [_finding_type(stored.finding_from(json.loads(r.body))) for r in rows]
+            return FindingPage(total_count=total, items=items)
         posture = await _posture(info, as_of)
         chosen = [
             f
@@ -1308,20 +1385,7 @@ class Query:
         ]
         return FindingPage(
             total_count=len(chosen),
-            items=[
-                Finding(
-                    rule=f.rule,
-                    title=f.title,
-                    severity=f.severity,
-                    subject=f.subject,
-                    integration_id=f.integration,
-                    evidence=JSON(f.evidence),
-                    remediation=f.remediation,
-                    owasp=_refs(f.owasp),
-                    nist=_refs(f.nist),
-                )
-                for f in _window(chosen, first, offset)
-            ],
+            items=[_finding_type(f) for f in _window(chosen, first, offset)],
         )
 
     @strawberry.field(
@@ -1335,25 +1399,23 @@ class Query:
         as_of: DateTime | None = None,
         integration_ids: list[str] | None = None,
     ) -> RiskPage:
+        if await _stored_as_of(info, as_of) is not None:
+            _page_bounds(first, offset)
+            ctx = _ctx(info)
+            ids = tuple(integration_ids or ())
+            rows = await ctx.call(
+                ctx.store.posture_integration_page, "risk", first, offset, ids, _moment(None)
+            )
+            total = await ctx.call(ctx.store.posture_integration_count, ids)
+            items = [_risk_type(stored.risk_from(json.loads(r.body)["risk"])) for r, _ in rows]
+            return RiskPage(total_count=total, items=items)
         posture = await _posture(info, as_of)
         chosen = [
             r for r in posture.risks if not integration_ids or r.integration in integration_ids
         ]
         return RiskPage(
             total_count=len(chosen),
-            items=[
-                Risk(
-                    integration_id=r.integration,
-                    name=r.name,
-                    risk=r.risk,
-                    tier=RiskTier(r.tier),
-                    blast_score=r.blast_score,
-                    factors=[
-                        RiskFactor(name=f.name, points=f.points, detail=f.detail) for f in r.factors
-                    ],
-                )
-                for r in _window(chosen, first, offset)
-            ],
+            items=[_risk_type(r) for r in _window(chosen, first, offset)],
         )
 
     @strawberry.field(
@@ -1367,22 +1429,24 @@ class Query:
         offset: int = 0,
         as_of: DateTime | None = None,
     ) -> ReviewQueue:
+        if await _stored_as_of(info, as_of) is not None:
+            _page_bounds(first, offset)
+            ctx = _ctx(info)
+            moment = _moment(None)
+            now = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            rows = await ctx.call(
+                ctx.store.posture_integration_page, "queue", first, offset, (), moment
+            )
+            total = await ctx.call(ctx.store.posture_integration_count, ())
+            items = [
+                _queued_type(stored.queue_entry_from(json.loads(r.body)["review"], now))
+                for r, _ in rows
+            ]
+            return ReviewQueue(total_count=total, items=items)
         posture = await _posture(info, as_of)
         return ReviewQueue(
             total_count=len(posture.queue),
-            items=[
-                QueuedReview(
-                    integration_id=e.integration,
-                    name=e.name,
-                    tier=RiskTier(e.tier),
-                    risk=e.risk,
-                    blast_score=e.blast_score,
-                    due=DateTime(e.due),
-                    overdue_days=e.overdue_days,
-                    last_review_id=None if e.last_review is None else e.last_review.id,
-                )
-                for e in _window(posture.queue, first, offset)
-            ],
+            items=[_queued_type(e) for e in _window(posture.queue, first, offset)],
         )
 
     @strawberry.field(

@@ -874,6 +874,20 @@ class EmbeddedStore:
         return embedded_posture.finding_counts(self._db)
 
     @_reading
+    def posture_findings_count(self, query: FindingQuery) -> int:
+        return embedded_posture.findings_count(self._db, query)
+
+    @_reading
+    def posture_integration_page(
+        self, order: str, first: int, offset: int, ids: tuple[str, ...], now: str
+    ) -> list[tuple[IntegrationRow, int]]:
+        return embedded_posture.integration_page(self._db, order, first, offset, ids, now)
+
+    @_reading
+    def posture_integration_count(self, ids: tuple[str, ...]) -> int:
+        return embedded_posture.integration_count(self._db, ids)
+
+    @_reading
     def posture_integrations(
         self, order: str, first: int, after: tuple[Any, ...] | None = None
     ) -> list[tuple[IntegrationRow, tuple[Any, ...]]]:

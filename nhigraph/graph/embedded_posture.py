@@ -28,8 +28,8 @@ CREATE TABLE IF NOT EXISTS posture_finding (
     resolved_at TEXT,
     body TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS posture_finding_order
-    ON posture_finding (open, severity_rank, rule, subject, id);
+CREATE INDEX IF NOT EXISTS posture_finding_page
+    ON posture_finding (open, severity_rank, rule, subject, coalesce(integration, ''), id);
 CREATE INDEX IF NOT EXISTS posture_finding_integration ON posture_finding (integration);
 CREATE TABLE IF NOT EXISTS posture_integration (
     id TEXT PRIMARY KEY,
@@ -118,9 +118,7 @@ def meta(db: sqlite3.Connection) -> dict[str, str] | None:
     return found or None
 
 
-def findings(db: sqlite3.Connection, query: FindingQuery) -> list[StoredFinding]:
-    if not _exists(db):
-        return []
+def _finding_where(query: FindingQuery) -> tuple[str, list[Any]]:
     where = ["open = ?"]
     params: list[Any] = [0 if query.resolved else 1]
     for column, values in (
@@ -131,17 +129,80 @@ def findings(db: sqlite3.Connection, query: FindingQuery) -> list[StoredFinding]
         if values:
             where.append(f"{column} IN ({','.join('?' * len(values))})")
             params.extend(values)
+    return " AND ".join(where), params
+
+
+def findings(db: sqlite3.Connection, query: FindingQuery) -> list[StoredFinding]:
+    if not _exists(db):
+        return []
+    where, params = _finding_where(query)
     if query.after is not None:
-        where.append("(severity_rank, rule, subject, id) > (?, ?, ?, ?)")
+        where += (
+            " AND (severity_rank, rule, subject, coalesce(integration, ''), id) > (?, ?, ?, ?, ?)"
+        )
         params.extend(query.after)
-    params.append(query.first)
     rows = db.execute(
         "SELECT id, body, first_seen, last_seen, resolved_at FROM posture_finding "
-        f"WHERE {' AND '.join(where)} "
-        "ORDER BY open, severity_rank, rule, subject, id LIMIT ?",
-        params,
+        f"WHERE {where} "
+        "ORDER BY open, severity_rank, rule, subject, coalesce(integration, ''), id "
+        "LIMIT ? OFFSET ?",
+        [*params, query.first, query.offset],
     ).fetchall()
     return [StoredFinding(*row) for row in rows]
+
+
+def findings_count(db: sqlite3.Connection, query: FindingQuery) -> int:
+    if not _exists(db):
+        return 0
+    where, params = _finding_where(query)
+    (total,) = db.execute(f"SELECT count(*) FROM posture_finding WHERE {where}", params).fetchone()
+    return int(total)
+
+
+#: Whole days from ``due`` to ``now`` (floor, as ``graph.reviews`` counts them): integer
+#: seconds, floor-divided by a day also when negative (due in the future).
+_OVERDUE = (
+    "((CAST(strftime('%s', :now) AS INTEGER) - CAST(strftime('%s', due) AS INTEGER)) - "
+    "(((CAST(strftime('%s', :now) AS INTEGER) - CAST(strftime('%s', due) AS INTEGER)) "
+    "% 86400) + 86400) % 86400) / 86400"
+)
+_PAGE_ORDERS = {
+    "risk": "risk DESC, id",
+    "queue": "overdue DESC, risk DESC, blast_score DESC, id",
+}
+
+
+def integration_page(
+    db: sqlite3.Connection, order: str, first: int, offset: int, ids: tuple[str, ...], now: str
+) -> list[tuple[IntegrationRow, int]]:
+    if not _exists(db):
+        return []
+    params: dict[str, Any] = {"now": now, "first": first, "offset": offset}
+    where = ""
+    if ids:
+        names = [f":id{i}" for i in range(len(ids))]
+        params.update({f"id{i}": v for i, v in enumerate(ids)})
+        where = f"WHERE id IN ({', '.join(names)})"
+    rows = db.execute(
+        f"SELECT id, risk, tier, blast_score, due, body, {_OVERDUE} AS overdue "
+        f"FROM posture_integration {where} ORDER BY {_PAGE_ORDERS[order]} "
+        "LIMIT :first OFFSET :offset",
+        params,
+    ).fetchall()
+    return [(IntegrationRow(*row[:6]), int(row[6])) for row in rows]
+
+
+def integration_count(db: sqlite3.Connection, ids: tuple[str, ...]) -> int:
+    if not _exists(db):
+        return 0
+    if not ids:
+        (total,) = db.execute("SELECT count(*) FROM posture_integration").fetchone()
+    else:
+        marks = ",".join("?" * len(ids))
+        (total,) = db.execute(
+            f"SELECT count(*) FROM posture_integration WHERE id IN ({marks})", ids
+        ).fetchone()
+    return int(total)
 
 
 def finding_counts(db: sqlite3.Connection) -> dict[int, int]:

@@ -630,6 +630,7 @@ class Neo4jStore:
             integrations=list(query.integrations),
             after=None if query.after is None else list(query.after),
             first=query.first,
+            offset=query.offset,
         )
         return [
             StoredFinding(r["id"], r["body"], r["first_seen"], r["last_seen"], r["resolved_at"])
@@ -640,6 +641,37 @@ class Neo4jStore:
     def posture_finding_counts(self) -> dict[int, int]:
         return {int(r["rank"]): int(r["count"]) for r in self._rows("posture_finding_counts")}
 
+    @_unreachable_as_store_error
+    def posture_findings_count(self, query: FindingQuery) -> int:
+        rows = self._rows(
+            "posture_findings_count",
+            open=0 if query.resolved else 1,
+            severities=list(query.severity_ranks),
+            rules=list(query.rules),
+            integrations=list(query.integrations),
+        )
+        return int(rows[0]["total"])
+
+    @_unreachable_as_store_error
+    def posture_integration_page(
+        self, order: str, first: int, offset: int, ids: tuple[str, ...], now: str
+    ) -> list[tuple[IntegrationRow, int]]:
+        if order not in ("risk", "queue"):
+            raise StoreError(f"unknown posture order {order!r}")
+        rows = self._rows(
+            f"posture_integration_page_{order}",
+            ids=list(ids),
+            now=now,
+            first=first,
+            offset=offset,
+        )
+        return [(_integration_row(r), int(r["overdue"])) for r in rows]
+
+    @_unreachable_as_store_error
+    def posture_integration_count(self, ids: tuple[str, ...]) -> int:
+        return int(self._rows("posture_integration_count", ids=list(ids))[0]["total"])
+
+    @_unreachable_as_store_error
     def posture_integrations(
         self, order: str, first: int, after: tuple[Any, ...] | None = None
     ) -> list[tuple[IntegrationRow, tuple[Any, ...]]]:

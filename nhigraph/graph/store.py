@@ -261,15 +261,17 @@ class StoredFinding:
 
 @dataclass(frozen=True, slots=True)
 class FindingQuery:
-    """Which stored findings to read: filters, and a keyset page (``after`` is the last
-    row's (severity rank, rule, subject, id) of the previous page)."""
+    """Which stored findings to read: filters, and a page: a keyset (``after`` is the last
+    row's (severity rank, rule, subject, integration or '', id) of the previous page) or
+    an ``offset``."""
 
     severity_ranks: tuple[int, ...] = ()
     rules: tuple[str, ...] = ()
     integrations: tuple[str, ...] = ()
     resolved: bool = False  # True: the resolved ones instead of the open ones
     first: int = 100
-    after: tuple[int, str, str, str] | None = None
+    after: tuple[int, str, str, str, str] | None = None
+    offset: int = 0
 
 
 class Store(ReachView, Protocol):
@@ -364,12 +366,26 @@ class Store(ReachView, Protocol):
         ...
 
     def posture_findings(self, query: FindingQuery) -> list[StoredFinding]:
-        """A page of stored findings in (severity, rule, subject, id) order."""
+        """A page of stored findings in (severity, rule, subject, integration, id) order."""
         ...
 
     def posture_finding_counts(self) -> dict[int, int]:
         """Open findings per severity rank."""
         ...
+
+    def posture_findings_count(self, query: FindingQuery) -> int:
+        """How many stored findings ``query`` selects (its page aside)."""
+        ...
+
+    def posture_integration_page(
+        self, order: str, first: int, offset: int, ids: tuple[str, ...], now: str
+    ) -> list[tuple[IntegrationRow, int]]:
+        """A page of integration records with their days overdue at ``now``: ``order``
+        'risk' (highest first, then id) or 'queue' (most days overdue, then highest risk,
+        blast score, id); ``ids`` (empty: all) filters."""
+        ...
+
+    def posture_integration_count(self, ids: tuple[str, ...]) -> int: ...
 
     def posture_integrations(
         self, order: str, first: int, after: tuple[Any, ...] | None = None

@@ -163,14 +163,20 @@ def load(store: Store, as_of: str | None = None) -> Posture:
     moment = as_of or now_utc()
     now = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     findings: list[Finding] = []
-    after: tuple[int, str, str, str] | None = None
+    after: tuple[int, str, str, str, str] | None = None
     while True:
         page = store.posture_findings(FindingQuery(first=PAGE, after=after))
         findings.extend(finding_from(json.loads(row.body)) for row in page)
         if len(page) < PAGE:
             break
         last = findings[-1]
-        after = (SEVERITY_RANK[last.severity], last.rule, last.subject, page[-1].id)
+        after = (
+            SEVERITY_RANK[last.severity],
+            last.rule,
+            last.subject,
+            last.integration or "",
+            page[-1].id,
+        )
     # The store pages by (severity, rule, subject, id); the engine's order breaks ties by
     # the integration and the evidence.
     findings.sort(key=Finding.sort_key)
