@@ -1005,6 +1005,13 @@ class ReviewQueue:
     items: list[QueuedReview]
 
 
+_STORED_OR_COMPUTED = (
+    " read from the stored posture, paged by the store, when it is current; with asOf, or"
+    " when the graph moved since it was built, computed for this request over every"
+    " integration (whole-estate cost)"
+)
+
+
 async def _stored_as_of(info: Info, as_of: str | None) -> str | None:
     """When the question is about now and the stored posture answers for the graph as it
     is (same generation and policy, computed within a day): the moment it was computed
@@ -1351,7 +1358,10 @@ class Query:
             raise ApiInputError("start: name at least one integration, credential, vendor or team")
         return await _radius(info, ids, as_of, max_chain, min_access)
 
-    @strawberry.field(permission_classes=[IsAnalyst], description="what is wrong, by rule")
+    @strawberry.field(
+        permission_classes=[IsAnalyst],
+        description="what is wrong, by rule:" + _STORED_OR_COMPUTED,
+    )
     async def findings(
         self,
         info: Info,
@@ -1389,7 +1399,8 @@ class Query:
         )
 
     @strawberry.field(
-        permission_classes=[IsAnalyst], description="risk per integration, highest first"
+        permission_classes=[IsAnalyst],
+        description="risk per integration, highest first:" + _STORED_OR_COMPUTED,
     )
     async def risk(
         self,
@@ -1420,7 +1431,8 @@ class Query:
 
     @strawberry.field(
         permission_classes=[IsAnalyst],
-        description="what to review first: most overdue, then highest risk, then blast score",
+        description="what to review first: most overdue, then highest risk, then blast score:"
+        + _STORED_OR_COMPUTED,
     )
     async def review_queue(
         self,
