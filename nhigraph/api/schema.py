@@ -1083,10 +1083,7 @@ async def _posture(info: Info, as_of: str | None) -> Posture:
 
 
 def _window(items: Sequence[T], first: int, offset: int) -> list[T]:
-    if not 0 <= first <= MAX_PAGE:
-        raise ApiInputError(f"first must be between 0 and {MAX_PAGE}")
-    if offset < 0:
-        raise ApiInputError("offset must not be negative")
+    _page_bounds(first, offset)
     return list(items[offset : offset + first])
 
 

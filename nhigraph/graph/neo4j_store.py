@@ -121,6 +121,16 @@ def _unreachable_as_store_error(read: Callable[P, R]) -> Callable[P, R]:
     return guarded
 
 
+def _finding_filters(query: FindingQuery) -> dict[str, Any]:
+    """The parameters the stored-findings queries filter by."""
+    return {
+        "open": 0 if query.resolved else 1,
+        "severities": list(query.severity_ranks),
+        "rules": list(query.rules),
+        "integrations": list(query.integrations),
+    }
+
+
 def _integration_row(r: neo4j.Record) -> IntegrationRow:
     return IntegrationRow(r["id"], r["risk"], r["tier"], r["blast_score"], r["due"], r["body"])
 
@@ -624,10 +634,7 @@ class Neo4jStore:
     def posture_findings(self, query: FindingQuery) -> list[StoredFinding]:
         rows = self._rows(
             "posture_findings",
-            open=0 if query.resolved else 1,
-            severities=list(query.severity_ranks),
-            rules=list(query.rules),
-            integrations=list(query.integrations),
+            **_finding_filters(query),
             after=None if query.after is None else list(query.after),
             first=query.first,
             offset=query.offset,
@@ -645,10 +652,7 @@ class Neo4jStore:
     def posture_findings_count(self, query: FindingQuery) -> int:
         rows = self._rows(
             "posture_findings_count",
-            open=0 if query.resolved else 1,
-            severities=list(query.severity_ranks),
-            rules=list(query.rules),
-            integrations=list(query.integrations),
+            **_finding_filters(query),
         )
         return int(rows[0]["total"])
 
