@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nhigraph.graph.embedded import _SCHEMA, SCHEMA_VERSION, EmbeddedStore  # noqa: E402
-from nhigraph.graph.reviews import record_review  # noqa: E402
 from nhigraph.ingest import synthetic  # noqa: E402
 from nhigraph.ingest.inventory import transform  # noqa: E402
 from nhigraph.ingest.sync import write_batches  # noqa: E402
+from nhigraph.posture.reviews import record_review  # noqa: E402
 
 
 def create(path: Path, mode: str) -> None:

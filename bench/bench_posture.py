@@ -54,7 +54,7 @@ MEASURE = textwrap.dedent(
             credentials = [c for c, _ in store.neighbours("HAS_CREDENTIAL", "out", [node.id]).get(node.id, [])]
             blast_radius(store, credentials, as_of, policy.blast, 3)
     elif what == "old":
-        from nhigraph.graph.posture import assess_posture
+        from nhigraph.posture.assess import assess_posture
         out["findings"] = len(assess_posture(store, policy, as_of).findings)
     elif what == "build":
         from nhigraph.posture.build import build_posture

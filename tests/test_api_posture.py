@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from nhigraph.api.keys import Role
-from nhigraph.graph import impact
 from nhigraph.graph.estate import read_estate
 from nhigraph.graph.policy import default_policy
-from nhigraph.graph.posture import assess_posture
+from nhigraph.posture import impact
+from nhigraph.posture.assess import assess_posture
 from nhigraph.secrets import load_fingerprinter
 from tests.api_support import AS_OF, LEDGERLY, SYNCBRIDGE, Live
 

@@ -19,7 +19,11 @@ import pytest
 from nhigraph.errors import ConfigError
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.estate import read_estate
-from nhigraph.graph.findings import (
+from nhigraph.graph.neo4j_store import Neo4jStore
+from nhigraph.graph.policy import default_policy
+from nhigraph.graph.store import Batch, NodeRow, RelRow, SyncRun
+from nhigraph.ingest.sync import read_inventories, write_batches
+from nhigraph.posture.findings import (
     RULES,
     SEVERITY_RANK,
     Finding,
@@ -27,10 +31,6 @@ from nhigraph.graph.findings import (
     find,
     parse_catalogue,
 )
-from nhigraph.graph.neo4j_store import Neo4jStore
-from nhigraph.graph.policy import default_policy
-from nhigraph.graph.store import Batch, NodeRow, RelRow, SyncRun
-from nhigraph.ingest.sync import read_inventories, write_batches
 
 Store = EmbeddedStore | Neo4jStore
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,13 @@ from nhigraph.errors import ConfigError, NhigraphError
 from nhigraph.graph.blast import blast_radius, effective_vs_approved, resolve_start
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.estate import read_estate
-from nhigraph.graph.impact import (
+from nhigraph.graph.model import CredentialKind
+from nhigraph.graph.neo4j_store import Neo4jStore
+from nhigraph.graph.policy import default_policy
+from nhigraph.graph.store import Batch, NodeRow, RelRow, SyncRun
+from nhigraph.ingest.redaction import Fingerprinter
+from nhigraph.ingest.sync import read_inventories, write_batches
+from nhigraph.posture.impact import (
     IncidentInputError,
     ReducedView,
     compromise_impact,
@@ -25,12 +31,6 @@ from nhigraph.graph.impact import (
     load_revocations,
     what_if,
 )
-from nhigraph.graph.model import CredentialKind
-from nhigraph.graph.neo4j_store import Neo4jStore
-from nhigraph.graph.policy import default_policy
-from nhigraph.graph.store import Batch, NodeRow, RelRow, SyncRun
-from nhigraph.ingest.redaction import Fingerprinter
-from nhigraph.ingest.sync import read_inventories, write_batches
 from tests.test_blast import Graph
 from tests.test_parity import estates
 

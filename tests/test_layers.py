@@ -29,5 +29,13 @@ def test_the_api_does_not_import_ingest(module: str) -> None:
 
 
 def test_the_graph_imports_neither_ingest_nor_the_api() -> None:
-    loaded = _loaded_after_import("nhigraph.graph.reviews")
+    loaded = _loaded_after_import("nhigraph.posture.reviews")
     assert sorted(m for m in loaded if m.startswith(("nhigraph.ingest", "nhigraph.api"))) == []
+
+
+def test_the_graph_core_does_not_import_what_is_derived_from_it() -> None:
+    """Model, store contract, stores and blast engine form the core; findings, risk,
+    reviews, impact and the posture build (``nhigraph.posture``) sit on top of it."""
+    core = ["model", "store", "embedded", "neo4j_store", "blast", "estate", "listing", "search"]
+    loaded = _loaded_after_import(", ".join(f"nhigraph.graph.{m}" for m in core))
+    assert sorted(m for m in loaded if m.startswith(("nhigraph.posture", "nhigraph.ingest"))) == []

@@ -14,11 +14,11 @@ import pytest
 
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.estate import read_estate
-from nhigraph.graph.findings import find
 from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.ingest.raw import RawPage, expiry
 from nhigraph.ingest.source import RawInput
+from nhigraph.posture.findings import find
 from tests.ingest_support import props, transform, write
 
 AS_OF = "2026-11-20T00:00:00Z"

@@ -30,7 +30,7 @@ def test_the_wheel_installs_in_a_new_venv_and_ingests_the_demo(tmp_path: Path) -
     (wheel,) = (tmp_path / "dist").glob("nhigraph-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for data in ("nhigraph/queries/blast_grants.cypher", "nhigraph/graph/policy.yaml",
-                 "nhigraph/graph/graph.schema.json", "nhigraph/graph/revocation.yaml",
+                 "nhigraph/graph/graph.schema.json", "nhigraph/posture/revocation.yaml",
                  "nhigraph/ingest/catalogue/github.yaml", "nhigraph/cli/__init__.py"):  # fmt: skip
         assert data in names, data
     assert any(n.startswith("nhigraph/api/ide/static/") for n in names)

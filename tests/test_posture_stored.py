@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 from nhigraph.graph.policy import default_policy
-from nhigraph.graph.posture import assess_posture
 from nhigraph.graph.store import FindingQuery, Store
 from nhigraph.ingest.sync import read_inventories, write_batches
 from nhigraph.posture import stored
+from nhigraph.posture.assess import assess_posture
 from nhigraph.posture.build import build_posture
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,9 +11,9 @@ from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.estate import read_estate
 from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
-from nhigraph.graph.reviews import UnknownIntegration, record_review, review_queue, reviews_of
-from nhigraph.graph.risk import Factor, assess
 from nhigraph.graph.store import SyncRun
+from nhigraph.posture.reviews import UnknownIntegration, record_review, review_queue, reviews_of
+from nhigraph.posture.risk import Factor, assess
 from tests.test_blast import Graph
 
 Store = EmbeddedStore | Neo4jStore

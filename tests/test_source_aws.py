@@ -15,7 +15,6 @@ from nhigraph.errors import ConfigError, InputError, NhigraphError
 from nhigraph.graph.blast import blast_radius
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.estate import read_estate
-from nhigraph.graph.findings import find
 from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.graph.store import StoredRel
@@ -23,6 +22,7 @@ from nhigraph.ingest.http import AccessDenied, SourceUnavailable
 from nhigraph.ingest.raw import RawPage
 from nhigraph.ingest.source import FetchContext, RawInput, read_saved
 from nhigraph.ingest.sources import collect, get_source
+from nhigraph.posture.findings import find
 from nhigraph.settings import Settings
 from tests.conftest import EXAMPLES
 from tests.ingest_support import (

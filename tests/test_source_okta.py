@@ -12,13 +12,13 @@ from nhigraph.errors import ConfigError, InputError
 from nhigraph.graph.blast import blast_radius
 from nhigraph.graph.embedded import EmbeddedStore
 from nhigraph.graph.estate import read_estate
-from nhigraph.graph.findings import find
 from nhigraph.graph.neo4j_store import Neo4jStore
 from nhigraph.graph.policy import default_policy
 from nhigraph.ingest.http import AccessDenied
 from nhigraph.ingest.raw import RawPage
 from nhigraph.ingest.source import FetchContext, RawInput, merge_inputs, read_saved, save_pages
 from nhigraph.ingest.sources import collect, get_source
+from nhigraph.posture.findings import find
 from nhigraph.settings import Settings
 from tests.ingest_support import (
     FINGERPRINTER,

@@ -20,8 +20,8 @@ import pytest
 from nhigraph.errors import StoreError
 from nhigraph.graph.connect import open_store
 from nhigraph.graph.embedded import EmbeddedStore
-from nhigraph.graph.reviews import record_review
 from nhigraph.graph.store import StoredNode
+from nhigraph.posture.reviews import record_review
 from nhigraph.settings import Settings
 from tests.test_store_contract import RUN1, RUN2, ZEN, Store, estate, snapshot
 

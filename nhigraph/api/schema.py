@@ -34,10 +34,8 @@ from strawberry.types import Info
 from nhigraph.api.keys import ApiKey, Role
 from nhigraph.errors import NhigraphError
 from nhigraph.graph import blast as engine
-from nhigraph.graph import impact, listing
+from nhigraph.graph import listing
 from nhigraph.graph.estate import Estate, read_estate
-from nhigraph.graph.findings import SEVERITY_RANK
-from nhigraph.graph.findings import Finding as FindingRecord
 from nhigraph.graph.model import (
     Access,
     Classification,
@@ -57,11 +55,13 @@ from nhigraph.graph.model import (
     parse_utc_text,
 )
 from nhigraph.graph.policy import BlastPolicy, Policy, default_policy
-from nhigraph.graph.posture import Posture, assess_posture
-from nhigraph.graph.reviews import QueueEntry, record_review
-from nhigraph.graph.risk import RiskAssessment
 from nhigraph.graph.store import FindingQuery, JSONValue, Store, StoredNode
-from nhigraph.posture import stored
+from nhigraph.posture import impact, stored
+from nhigraph.posture.assess import Posture, assess_posture
+from nhigraph.posture.findings import SEVERITY_RANK
+from nhigraph.posture.findings import Finding as FindingRecord
+from nhigraph.posture.reviews import QueueEntry, record_review
+from nhigraph.posture.risk import RiskAssessment
 from nhigraph.secrets import Fingerprinter
 
 MAX_PAGE = 100

@@ -57,8 +57,8 @@ def impact(
 ) -> None:
     """A compromise: whom to call, what to revoke in which order (each provider's action),
     the stores to check for exfiltration, and the blast radius."""
-    from nhigraph.graph import impact as response
     from nhigraph.graph.estate import read_estate
+    from nhigraph.posture import impact as response
 
     settings = state.settings()
     policy = load_policy(settings.policy)
@@ -152,9 +152,9 @@ def lookup(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """Find credentials by public identifier or by a leaked secret's keyed fingerprint."""
-    from nhigraph.graph import impact as response
     from nhigraph.graph.estate import read_estate
     from nhigraph.ingest.redaction import load_fingerprinter
+    from nhigraph.posture import impact as response
 
     if (identifier is None) == (not secret_stdin):
         raise ConfigError("give --identifier or --secret-stdin (a secret never goes in argv)")
@@ -206,8 +206,8 @@ def what_if_command(
 ) -> None:
     """Blast radius before and after a change, what the revoked credentials exposed that
     stays live, and which teams lose which integrations."""
-    from nhigraph.graph import impact as response
     from nhigraph.graph.estate import read_estate
+    from nhigraph.posture import impact as response
 
     if not (revoke or remove_scope or remove_store):
         raise ConfigError("name a change: --revoke, --remove-scope or --remove-store")

@@ -32,9 +32,9 @@ from nhigraph.errors import ConfigError
 from nhigraph.graph.blast import blast_radius, resolve_start
 from nhigraph.graph.model import Label, format_utc
 from nhigraph.graph.policy import Policy, load_policy
-from nhigraph.graph.posture import Posture
 from nhigraph.graph.search import NameIndex
 from nhigraph.graph.store import Store
+from nhigraph.posture.assess import Posture
 from nhigraph.settings import StoreKind
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -58,8 +58,8 @@ def _posture_and_names(as_of: str | None, integrations: list[str] | None = None)
 
 
 def current_posture(store: Store, policy: Policy, as_of: str | None) -> Posture:
-    from nhigraph.graph.posture import assess_posture
     from nhigraph.posture import stored
+    from nhigraph.posture.assess import assess_posture
 
     if as_of is not None:
         with working("assessing every integration (findings, risk, reviews)"):
@@ -230,7 +230,7 @@ def review(
 ) -> None:
     """Record an access review (kept as history; the queue then counts from it)."""
     from nhigraph.graph.model import ReviewDecision
-    from nhigraph.graph.reviews import record_review
+    from nhigraph.posture.reviews import record_review
 
     try:
         chosen = ReviewDecision(decision)

@@ -159,7 +159,7 @@ def findings_count(db: sqlite3.Connection, query: FindingQuery) -> int:
     return int(total)
 
 
-#: Whole days from ``due`` to ``now`` (floor, as ``graph.reviews`` counts them): integer
+#: Whole days from ``due`` to ``now`` (floor, as ``posture.reviews`` counts them): integer
 #: seconds, floor-divided by a day also when negative (due in the future).
 _OVERDUE = (
     "((CAST(strftime('%s', :now) AS INTEGER) - CAST(strftime('%s', due) AS INTEGER)) - "

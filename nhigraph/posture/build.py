@@ -25,13 +25,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nhigraph.graph.estate import Estate, read_estate
-from nhigraph.graph.findings import SEVERITY_RANK, Finding, find
 from nhigraph.graph.model import ACCESS_RANK, Label, RelType, format_utc
 from nhigraph.graph.policy import Policy
-from nhigraph.graph.reviews import review_queue
-from nhigraph.graph.risk import assess
 from nhigraph.graph.store import FindingRow, IntegrationRow, PostureRows, SharedRow, Store
+from nhigraph.posture.findings import SEVERITY_RANK, Finding, find
 from nhigraph.posture.reach import Reach, Summary
+from nhigraph.posture.reviews import review_queue
+from nhigraph.posture.risk import assess
 
 #: The version of the rows below; a store holding another is rebuilt, not read.
 FORMAT = "1"

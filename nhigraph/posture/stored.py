@@ -16,14 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nhigraph.graph.estate import Estate
-from nhigraph.graph.findings import SEVERITY_RANK, Finding, Reference
 from nhigraph.graph.model import format_utc
 from nhigraph.graph.policy import Policy
-from nhigraph.graph.posture import Posture
-from nhigraph.graph.reviews import QueueEntry, ReviewRecord
-from nhigraph.graph.risk import Factor, RiskAssessment
 from nhigraph.graph.store import FindingQuery, Store
+from nhigraph.posture.assess import Posture
 from nhigraph.posture.build import FORMAT, build_posture, policy_digest
+from nhigraph.posture.findings import SEVERITY_RANK, Finding, Reference
+from nhigraph.posture.reviews import QueueEntry, ReviewRecord
+from nhigraph.posture.risk import Factor, RiskAssessment
 
 PAGE = 5000  # rows per read when loading everything
 
@@ -196,6 +196,6 @@ def load(store: Store, as_of: str | None = None) -> Posture:
                 break
             cursor = rows[-1][1]
     # Days overdue are whole days at read time: two dues in one day tie on them, and the
-    # queue then orders by risk (graph.reviews), which the stored due order cannot know.
+    # queue then orders by risk (posture.reviews), which the stored due order cannot know.
     queue.sort(key=lambda e: (-e.overdue_days, -e.risk, -e.blast_score, e.integration))
     return Posture(meta.get("as_of", moment), Estate(), tuple(findings), tuple(risks), tuple(queue))

@@ -752,5 +752,5 @@ def parse_catalogue(
 @cache
 def catalogue() -> dict[str, Rule]:
     """The shipped catalogue (package data), checked against the rules in code."""
-    text = (files("nhigraph.graph") / CATALOGUE_FILE).read_text(encoding="utf-8")
+    text = (files("nhigraph.posture") / CATALOGUE_FILE).read_text(encoding="utf-8")
     return parse_catalogue(text)

@@ -23,8 +23,8 @@ from nhigraph.errors import NhigraphError
 from nhigraph.graph.estate import Estate
 from nhigraph.graph.model import Label, RelType, Review, ReviewDecision, format_utc
 from nhigraph.graph.policy import Policy
-from nhigraph.graph.risk import RiskAssessment
 from nhigraph.graph.store import Batch, NodeRow, RelRow, Store, SyncRun
+from nhigraph.posture.risk import RiskAssessment
 from nhigraph.secrets import secret_kind
 
 SOURCE = "reviews"

@@ -1,9 +1,9 @@
 """The estate's posture at a moment: findings, risk per integration, the review queue.
 
 One function so the CLI and the API answer the same way: a snapshot of the store
-(``graph.estate``), every finding (``graph.findings``), each integration's risk from
-its blast score and findings (``graph.risk``), and the review queue
-(``graph.reviews``). Cost: a snapshot, the rules, and each credential's reach once
+(``graph.estate``), every finding (``posture.findings``), each integration's risk from
+its blast score and findings (``posture.risk``), and the review queue
+(``posture.reviews``). Cost: a snapshot, the rules, and each credential's reach once
 (``posture.reach``), shared by the rules and the risk.
 """
 
@@ -13,14 +13,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from nhigraph.graph import findings as rules
 from nhigraph.graph.estate import Estate, read_estate
 from nhigraph.graph.model import Label
 from nhigraph.graph.policy import Policy
-from nhigraph.graph.reviews import QueueEntry, review_queue
-from nhigraph.graph.risk import RiskAssessment, assess
 from nhigraph.graph.store import Store
+from nhigraph.posture import findings as rules
 from nhigraph.posture.reach import Reach
+from nhigraph.posture.reviews import QueueEntry, review_queue
+from nhigraph.posture.risk import RiskAssessment, assess
 
 
 @dataclass(frozen=True, slots=True)

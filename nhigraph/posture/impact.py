@@ -135,7 +135,7 @@ def _parse_revocations(text: str, where: str) -> RevocationTable:
 @cache
 def default_revocations() -> RevocationTable:
     """The table shipped beside this module."""
-    text = (files("nhigraph.graph") / "revocation.yaml").read_text(encoding="utf-8")
+    text = (files("nhigraph.posture") / "revocation.yaml").read_text(encoding="utf-8")
     return _parse_revocations(text, "revocation.yaml")
 
 
